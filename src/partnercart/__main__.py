@@ -1,0 +1,3 @@
+from partnercart.cli.main import main
+
+main()

@@ -1,0 +1,141 @@
+"""Cart rules: what the server fills in, how lines are grouped, when a cart expires."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import msgspec
+
+from partnercart.schema.cart import BillingCycle, Cart, CartLineItem, CartStatus
+from partnercart.schema.common import Attributes, SelfLinks, link
+from partnercart.schema.timefmt import format_timestamp
+from partnercart.server.domain.errors import BadRequest, cart_not_found
+from partnercart.server.domain.markets import currency_for
+from partnercart.server.domain.records import CartRecord, CustomerRecord
+
+CART_LIFETIME = dt.timedelta(days=7)
+MAX_LINE_ITEMS = 100  # chosen limit; see docs/decisions.md
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: the partner tenant and the user (or app) id recorded on writes."""
+
+    partner_id: str
+    user_id: str
+
+
+def is_legacy_catalog_item(catalog_item_id: str) -> bool:
+    """Legacy (OMS) offers are GUIDs or ``MS-AZR-…`` ids; modern ones are ``P:S:A`` triples."""
+    return ":" not in catalog_item_id
+
+
+def assign_order_groups(lines: list[CartLineItem]) -> None:
+    """Give each line its order group: lines that one order can hold share a group.
+
+    An order has one billing cycle and one purchase system, so lines are grouped by (purchase
+    system, billing cycle); labels count up in order of first appearance, legacy groups as
+    ``OMS-n``. Add-ons of a legacy line share its group.
+    """
+    labels: dict[tuple[bool, BillingCycle | None], str] = {}
+    counters = {True: 0, False: 0}
+    for line in lines:
+        legacy = is_legacy_catalog_item(line.catalog_item_id)
+        key = (legacy, None if legacy else line.billing_cycle)
+        label = labels.get(key)
+        if label is None:
+            n = counters[legacy]
+            counters[legacy] += 1
+            label = f"OMS-{n}" if legacy else str(n)
+            labels[key] = label
+        line.order_group = label
+        for addon in line.addon_items or ():
+            addon.order_group = label
+
+
+def _prepare_lines(request: Cart, customer: CustomerRecord) -> list[CartLineItem]:
+    if len(request.line_items) > MAX_LINE_ITEMS:
+        raise BadRequest(
+            f"A cart holds at most {MAX_LINE_ITEMS} line items; "
+            f"this one has {len(request.line_items)}.",
+            data=["$.lineItems"],
+        )
+    currency = currency_for(customer.country).code
+    lines: list[CartLineItem] = []
+    seen: set[int] = set()
+    for index, item in enumerate(request.line_items):
+        line = msgspec.structs.replace(item, currency_code=currency, error=None, pricing=None)
+        if line.id is None or line.id in seen:
+            line.id = index if index not in seen else max(seen) + 1
+        seen.add(line.id)
+        if line.provisioning_context is None:
+            line.provisioning_context = {}
+        if line.addon_items:
+            line.addon_items = [
+                msgspec.structs.replace(a, currency_code=currency, error=None, pricing=None)
+                for a in line.addon_items
+            ]
+        lines.append(line)
+    assign_order_groups(lines)
+    return lines
+
+
+def cart_uri(customer_id: str, cart_id: str) -> str:
+    return f"/customers/{customer_id}/carts/{cart_id}"
+
+
+def new_cart(
+    request: Cart, *, cart_id: str, customer: CustomerRecord, actor: Actor, now: dt.datetime
+) -> tuple[Cart, dt.datetime]:
+    """The Cart a create request makes, and when it expires."""
+    expires = now + CART_LIFETIME
+    stamp = format_timestamp(now)
+    cart = Cart(
+        id=cart_id,
+        creation_timestamp=stamp,
+        last_modified_timestamp=stamp,
+        expiration_timestamp=format_timestamp(expires),
+        last_modified_user=actor.user_id,
+        status=CartStatus.ACTIVE,
+        line_items=_prepare_lines(request, customer),
+        partner_on_record_attestation_accepted=request.partner_on_record_attestation_accepted,
+        links=SelfLinks(self=link(cart_uri(customer.id, cart_id))),
+        attributes=Attributes(object_type="Cart"),
+    )
+    return cart, expires
+
+
+def replaced_cart(
+    current: Cart, request: Cart, *, customer: CustomerRecord, actor: Actor, now: dt.datetime
+) -> Cart:
+    """The whole cart replaced by ``request``; identity, creation and expiry are kept."""
+    return msgspec.structs.replace(
+        current,
+        last_modified_timestamp=format_timestamp(now),
+        last_modified_user=actor.user_id,
+        line_items=_prepare_lines(request, customer),
+        partner_on_record_attestation_accepted=request.partner_on_record_attestation_accepted,
+    )
+
+
+def is_expired(record: CartRecord, now: dt.datetime) -> bool:
+    """An active cart lives seven days from creation: expired from that instant on.
+
+    An ordered cart is the record of a purchase and does not expire.
+    """
+    return record.status == CartStatus.ACTIVE.value and now >= record.expires_at
+
+
+def require_live(record: CartRecord | None, cart_id: str, now: dt.datetime) -> CartRecord:
+    """The cart, or the 404 (800008) that an unknown or expired cart gets."""
+    if record is None or is_expired(record, now):
+        raise cart_not_found(cart_id)
+    return record
+
+
+def require_active(record: CartRecord) -> None:
+    if record.status != CartStatus.ACTIVE.value:
+        raise BadRequest(
+            f"Cart {record.id} was already submitted and can't be changed.", code=800065
+        )

@@ -1,0 +1,81 @@
+"""The one place where failures become HTTP answers with the Partner Center error body."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from partnercart.schema import codec
+from partnercart.schema.codec import CodecError
+from partnercart.schema.common import ErrorBody, ThrottleBody
+from partnercart.server.domain.errors import (
+    ApiError,
+    BadRequest,
+    MethodNotAllowed,
+    NotFound,
+    TooManyRequests,
+)
+from partnercart.server.http import media
+
+log = logging.getLogger("partnercart.http")
+
+
+def error_response(request: Request, error: ApiError) -> Response:
+    headers: dict[str, str] = {}
+    if isinstance(error, TooManyRequests):
+        headers["Retry-After"] = str(error.retry_after)
+        body: object = ThrottleBody(status_code=429, message=error.description)
+    else:
+        body = ErrorBody(code=error.code, description=error.description, data=error.data)
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="partnercart", error="invalid_token"'
+    return media.render(request, error.status, body, headers=headers, fallback_to_json=True)
+
+
+async def api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(request, exc)
+
+
+async def codec_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CodecError)
+    return error_response(request, BadRequest(exc.message, data=[exc.path] if exc.path else []))
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        error: ApiError = MethodNotAllowed(
+            f"The method {request.method} is not allowed on {request.url.path}; "
+            f"allowed: {allowed}.",
+        )
+        response = error_response(request, error)
+        if allowed:
+            response.headers["Allow"] = allowed
+        return response
+    if exc.status_code == 404:
+        return error_response(
+            request, NotFound(f"No resource is served at {request.method} {request.url.path}.")
+        )
+    error = ApiError(str(exc.detail))
+    error.status = exc.status_code  # type: ignore[misc]
+    return error_response(request, error)
+
+
+async def unexpected(request: Request, exc: Exception) -> Response:
+    """A bug: logged with its traceback on the server, a plain error body for the caller."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    body = codec.encode(ErrorBody(code=800003, description="Unexpected service error.", data=[]))
+    return Response(body, status_code=500, media_type="application/json; charset=utf-8")
+
+
+HANDLERS = {
+    ApiError: api_error,
+    CodecError: codec_error,
+    HTTPException: http_error,
+    Exception: unexpected,
+}

@@ -1,0 +1,87 @@
+"""Pure ASGI middleware on every request: path normalisation and the tracing headers."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+SERVER_ID = f"partnercart-{socket.gethostname()}-{os.getpid()}"
+
+
+def extend_cv(vector: str | None) -> str:
+    """Extend a correlation vector the way MS-CV does: ``base.1`` → ``base.1.0``; a new one
+    when the caller sent none (or an unusable one)."""
+    if vector:
+        vector = vector.strip()
+        if 0 < len(vector) <= 120 and all(c.isalnum() or c in "+/.=" for c in vector):
+            return f"{vector}.0"
+    base = base64.b64encode(os.urandom(12)).decode()[:16]
+    return f"{base}.0"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            try:
+                return str(value.decode("latin-1"))
+            except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes anything
+                return None
+    return None
+
+
+def _clean(value: str | None, limit: int = 128) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or len(value) > limit or any(ord(c) < 32 or ord(c) > 126 for c in value):
+        return None
+    return value
+
+
+class PartnerCenterHeaders:
+    """Normalises ``/v1.0/`` to ``/v1/`` and drops a trailing slash; echoes ``MS-RequestId`` and
+    ``MS-CorrelationId`` (made up when absent), extends ``MS-CV``, echoes ``X-Locale`` and adds
+    ``MS-ServerId``. The chosen ids are put in ``scope["state"]`` for the handlers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path.startswith("/v1.0/") or path == "/v1.0":
+            path = "/v1" + path[5:]
+        if len(path) > 1 and path.endswith("/"):
+            path = path.rstrip("/") or "/"
+        if path != scope["path"]:
+            scope = dict(scope, path=path, raw_path=path.encode())
+        sent_request_id = _clean(_header(scope, b"ms-requestid"))
+        request_id = sent_request_id or str(uuid.uuid4())
+        correlation_id = _clean(_header(scope, b"ms-correlationid")) or str(uuid.uuid4())
+        cv = extend_cv(_header(scope, b"ms-cv"))
+        locale = _clean(_header(scope, b"x-locale"), 35) or "en-US"
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["request_id_sent"] = sent_request_id is not None
+        state["correlation_id"] = correlation_id
+        extra = [
+            (b"ms-requestid", request_id.encode()),
+            (b"ms-correlationid", correlation_id.encode()),
+            (b"ms-cv", cv.encode()),
+            (b"x-locale", locale.encode()),
+            (b"ms-serverid", SERVER_ID.encode()),
+        ]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,78 @@
+"""The emulator's signing key pair: made on first start, kept in the data directory."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+
+def _b64(n: int) -> str:
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    private_pem: bytes
+    public: rsa.RSAPublicKey
+    kid: str
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return cls.from_pem(pem)
+
+    @classmethod
+    def from_pem(cls, pem: bytes) -> SigningKey:
+        private = serialization.load_pem_private_key(pem, password=None)
+        if not isinstance(private, rsa.RSAPrivateKey):
+            raise ValueError("the signing key must be an RSA private key")
+        public = private.public_key()
+        der = public.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        kid = base64.urlsafe_b64encode(hashlib.sha256(der).digest()[:16]).rstrip(b"=").decode()
+        return cls(private_pem=pem, public=public, kid=kid)
+
+    @classmethod
+    def load_or_create(cls, directory: Path) -> SigningKey:
+        path = directory / "signing-key.pem"
+        if path.exists():
+            return cls.from_pem(path.read_bytes())
+        key = cls.generate()
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key.private_pem)
+        try:
+            # Another process may have won the race: link fails, and its key is the one.
+            os.link(tmp, path)
+        except FileExistsError:
+            tmp.unlink()
+            return cls.from_pem(path.read_bytes())
+        tmp.unlink()
+        return key
+
+    def jwk(self) -> dict[str, Any]:
+        numbers = self.public.public_numbers()
+        return {
+            "kty": "RSA",
+            "use": "sig",
+            "alg": "RS256",
+            "kid": self.kid,
+            "n": _b64(numbers.n),
+            "e": _b64(numbers.e),
+        }

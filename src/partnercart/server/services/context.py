@@ -1,0 +1,49 @@
+"""What every use case receives: one open unit of work, the clock and the id source.
+
+The caller (the HTTP layer, a CLI command, a test) opens the unit of work, so cross-cutting
+writes such as the stored response of an idempotent request commit in the same transaction as
+the change itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from partnercart.server.domain.clock import Clock
+from partnercart.server.domain.errors import customer_not_found, no_relationship
+from partnercart.server.domain.ids import IdSource, is_guid
+from partnercart.server.domain.records import CustomerRecord
+from partnercart.server.storage.ports import Store, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The long-lived parts: where data lives, what time it is, how ids are made."""
+
+    store: Store
+    clock: Clock
+    ids: IdSource
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """One use case's view: an open transaction and the time and ids to use in it."""
+
+    uow: UnitOfWork
+    clock: Clock
+    ids: IdSource
+
+
+def owned_customer(uow: UnitOfWork, partner_id: str, customer_id: str) -> CustomerRecord:
+    """Load the customer once and check the caller's relationship with it.
+
+    A customer id that cannot exist (not a GUID) is a 404. Any GUID the partner has no
+    relationship with is a 403 (20002), whether or not another partner has that customer, so
+    ids cannot be probed.
+    """
+    if not is_guid(customer_id):
+        raise customer_not_found(customer_id)
+    record = uow.customers.get(partner_id, customer_id.lower())
+    if record is None:
+        raise no_relationship(partner_id, customer_id)
+    return record

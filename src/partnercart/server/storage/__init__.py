@@ -1,0 +1,20 @@
+"""Storage: the only package that speaks SQL."""
+
+from __future__ import annotations
+
+from partnercart.server.storage.ports import Store
+from partnercart.server.storage.urls import DatabaseUrl
+
+
+def open_store(url: DatabaseUrl, *, pool_size: int = 10) -> Store:
+    """A store for ``url``; the schema must already be migrated."""
+    if url.engine == "sqlite":
+        from partnercart.server.storage.sqlite import SqliteStore
+
+        return SqliteStore(url.target)
+    from partnercart.server.storage.postgres import PostgresStore
+
+    return PostgresStore(url.target, max_size=pool_size)
+
+
+__all__ = ["DatabaseUrl", "Store", "open_store"]

@@ -1,0 +1,58 @@
+"""Schema versions, applied by Alembic from ``migrations/versions``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from partnercart.server.storage.urls import DatabaseUrl
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _config(url: DatabaseUrl) -> Config:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.sqlalchemy().replace("%", "%%"))
+    return config
+
+
+def upgrade(url: DatabaseUrl, revision: str = "head") -> None:
+    """Bring the database to ``revision`` (the latest by default)."""
+    from alembic import command
+
+    command.upgrade(_config(url), revision)
+
+
+def downgrade(url: DatabaseUrl, revision: str) -> None:
+    from alembic import command
+
+    command.downgrade(_config(url), revision)
+
+
+def current(url: DatabaseUrl) -> str | None:
+    """The revision the database is at, or ``None`` before the first migration."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine, pool
+
+    engine = create_engine(url.sqlalchemy(), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            rev: str | None = MigrationContext.configure(conn).get_current_revision()
+            return rev
+    finally:
+        engine.dispose()
+
+
+def head() -> str:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(MIGRATIONS))
+    heads = script.get_heads()
+    assert len(heads) == 1, f"migrations must have one head, found {heads}"
+    return heads[0]

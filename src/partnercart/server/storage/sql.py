@@ -1,0 +1,153 @@
+"""Repositories over a DB-API connection; the SQL is shared by SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Protocol
+
+from partnercart.server.domain.records import CartRecord, CustomerRecord
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Any = ..., /) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+    @property
+    def rowcount(self) -> int: ...
+
+
+class Dialect:
+    """What differs between the engines: placeholders and row locks."""
+
+    def __init__(self, *, placeholder: str, for_update: str) -> None:
+        self.placeholder = placeholder
+        self.for_update = for_update
+
+    def sql(self, text: str) -> str:
+        return text if self.placeholder == "?" else text.replace("?", self.placeholder)
+
+
+SQLITE = Dialect(placeholder="?", for_update="")
+POSTGRES = Dialect(placeholder="%s", for_update=" FOR UPDATE")
+
+
+def to_micros(moment: dt.datetime) -> int:
+    delta = moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int) -> dt.datetime:
+    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=value)
+
+
+class SqlCustomers:
+    def __init__(self, cursor: Cursor, dialect: Dialect) -> None:
+        self._cur = cursor
+        q = dialect.sql
+        self._insert = q(
+            "INSERT INTO customers (id, partner_id, country, created_at, body) "
+            "VALUES (?, ?, ?, ?, ?)"
+        )
+        self._get = q(
+            "SELECT id, partner_id, country, created_at, body FROM customers "
+            "WHERE id = ? AND partner_id = ?"
+        )
+        self._list = q(
+            "SELECT id, partner_id, country, created_at, body FROM customers "
+            "WHERE partner_id = ? ORDER BY created_at, id"
+        )
+
+    @staticmethod
+    def _record(row: Any) -> CustomerRecord:
+        return CustomerRecord(
+            id=row[0],
+            partner_id=row[1],
+            country=row[2],
+            created_at=from_micros(row[3]),
+            body=bytes(row[4]),
+        )
+
+    def add(self, record: CustomerRecord) -> None:
+        self._cur.execute(
+            self._insert,
+            (
+                record.id,
+                record.partner_id,
+                record.country,
+                to_micros(record.created_at),
+                record.body,
+            ),
+        )
+
+    def get(self, partner_id: str, customer_id: str) -> CustomerRecord | None:
+        self._cur.execute(self._get, (customer_id, partner_id))
+        row = self._cur.fetchone()
+        return None if row is None else self._record(row)
+
+    def list(self, partner_id: str) -> list[CustomerRecord]:
+        self._cur.execute(self._list, (partner_id,))
+        return [self._record(r) for r in self._cur.fetchall()]
+
+
+class SqlCarts:
+    _COLUMNS = "id, partner_id, customer_id, created_at, expires_at, status, version, body"
+
+    def __init__(self, cursor: Cursor, dialect: Dialect) -> None:
+        self._cur = cursor
+        q = dialect.sql
+        self._insert = q(f"INSERT INTO carts ({self._COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        select = f"SELECT {self._COLUMNS} FROM carts WHERE id = ? AND customer_id = ?"
+        self._get = q(select)
+        self._get_locked = q(select + dialect.for_update)
+        self._update = q(
+            "UPDATE carts SET status = ?, version = ?, body = ? "
+            "WHERE id = ? AND customer_id = ? AND version = ?"
+        )
+
+    @staticmethod
+    def _record(row: Any) -> CartRecord:
+        return CartRecord(
+            id=row[0],
+            partner_id=row[1],
+            customer_id=row[2],
+            created_at=from_micros(row[3]),
+            expires_at=from_micros(row[4]),
+            status=row[5],
+            version=row[6],
+            body=bytes(row[7]),
+        )
+
+    def add(self, record: CartRecord) -> None:
+        self._cur.execute(
+            self._insert,
+            (
+                record.id,
+                record.partner_id,
+                record.customer_id,
+                to_micros(record.created_at),
+                to_micros(record.expires_at),
+                record.status,
+                record.version,
+                record.body,
+            ),
+        )
+
+    def get(self, customer_id: str, cart_id: str, *, for_update: bool = False) -> CartRecord | None:
+        self._cur.execute(self._get_locked if for_update else self._get, (cart_id, customer_id))
+        row = self._cur.fetchone()
+        return None if row is None else self._record(row)
+
+    def update(self, record: CartRecord, *, expected_version: int) -> bool:
+        self._cur.execute(
+            self._update,
+            (
+                record.status,
+                record.version,
+                record.body,
+                record.id,
+                record.customer_id,
+                expected_version,
+            ),
+        )
+        return bool(self._cur.rowcount == 1)
