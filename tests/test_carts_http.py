@@ -264,9 +264,7 @@ class TestExpiry:
         cart = create(api, customer)
         path = f"/v1/customers/{customer}/carts/{cart['id']}"
         clock.advance(dt.timedelta(days=6))
-        assert api.put(path, json=cart).json()["expirationTimestamp"] == cart[
-            "expirationTimestamp"
-        ]
+        assert api.put(path, json=cart).json()["expirationTimestamp"] == cart["expirationTimestamp"]
         clock.advance(dt.timedelta(days=1))
         assert api.get(path).status_code == 404
 
@@ -311,8 +309,14 @@ class TestErrors:
             ({"lineItems": [dict(NCE_LINE, quantity=-1)]}, "$.lineItems[0].quantity"),
             ({"lineItems": [dict(NCE_LINE, quantity="many")]}, "$.lineItems[0].quantity"),
             ({"lineItems": [dict(NCE_LINE, participants={"a": 1})]}, "$.lineItems[0].participants"),
-            ({"lineItems": [dict(NCE_LINE, provisioningContext=[1])]}, "$.lineItems[0].provisioningContext"),
-            ({"lineItems": [dict(NCE_LINE, customTermEndDate="soon")]}, "$.lineItems[0].customTermEndDate"),
+            (
+                {"lineItems": [dict(NCE_LINE, provisioningContext=[1])]},
+                "$.lineItems[0].provisioningContext",
+            ),
+            (
+                {"lineItems": [dict(NCE_LINE, customTermEndDate="soon")]},
+                "$.lineItems[0].customTermEndDate",
+            ),
             ([], "$"),
             ("success", "$"),
         ],
@@ -375,9 +379,7 @@ class TestErrors:
 
     def test_too_many_lines_is_400(self, api: Api) -> None:
         customer = api.new_customer()
-        response = api.post(
-            f"/v1/customers/{customer}/carts", json={"lineItems": [NCE_LINE] * 101}
-        )
+        response = api.post(f"/v1/customers/{customer}/carts", json={"lineItems": [NCE_LINE] * 101})
         self.assert_error(response, 400, 800002)
 
     def test_a_failed_put_changes_nothing(self, api: Api) -> None:

@@ -29,8 +29,17 @@ def server(data_dir: Path, *extra: str) -> Iterator[tuple[str, str]]:
     """Run ``partnercart serve``; yield its URL and what it printed on start."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "partnercart", "serve", "--port", str(port),
-         "--data-dir", str(data_dir), *extra],
+        [
+            sys.executable,
+            "-m",
+            "partnercart",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            *extra,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -62,9 +71,19 @@ def server(data_dir: Path, *extra: str) -> Iterator[tuple[str, str]]:
 
 def token(data_dir: Path, tenant: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "partnercart", "token", "--tenant", tenant, "--data-dir",
-         str(data_dir)],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "partnercart",
+            "token",
+            "--tenant",
+            tenant,
+            "--data-dir",
+            str(data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return done.stdout.strip()
 
@@ -79,9 +98,16 @@ def test_a_restarted_server_still_serves_its_carts(tmp_path: Path) -> None:
         cid = customer.json()["id"]
         cart = httpx.post(
             f"{url}/v1/customers/{cid}/carts",
-            json={"lineItems": [{"catalogItemId": "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS",
-                                 "quantity": 2, "billingCycle": "monthly",
-                                 "termDuration": "P1M"}]},
+            json={
+                "lineItems": [
+                    {
+                        "catalogItemId": "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS",
+                        "quantity": 2,
+                        "billingCycle": "monthly",
+                        "termDuration": "P1M",
+                    }
+                ]
+            },
             headers=auth,
         )
         assert cart.status_code == 201
@@ -96,9 +122,19 @@ def test_a_restarted_server_still_serves_its_carts(tmp_path: Path) -> None:
 def test_serve_says_where_it_listens_and_where_data_lives(tmp_path: Path) -> None:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "partnercart", "serve", "--port", str(port), "--data-dir",
-         str(tmp_path / "d")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "partnercart",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path / "d"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
@@ -114,9 +150,19 @@ def test_serve_says_where_it_listens_and_where_data_lives(tmp_path: Path) -> Non
 
 def test_serve_refuses_a_bad_database_url(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "partnercart", "serve", "--database", "mysql://x/y",
-         "--data-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "partnercart",
+            "serve",
+            "--database",
+            "mysql://x/y",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode != 0
     assert "unsupported database URL" in done.stderr

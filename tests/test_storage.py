@@ -15,7 +15,11 @@ from tests.conftest import START, Api
 
 def test_cart_loop_on_each_database(db_api: Api) -> None:
     customer = db_api.new_customer("GB")
-    line = {"catalogItemId": "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS", "quantity": 3, "billingCycle": "Monthly"}
+    line = {
+        "catalogItemId": "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS",
+        "quantity": 3,
+        "billingCycle": "Monthly",
+    }
     created = db_api.post(f"/v1/customers/{customer}/carts", json={"LineItems": [line]})
     assert created.status_code == 201
     cart = created.json()
