@@ -9,22 +9,22 @@ from starlette.routing import Route
 from partnercart.schema.cart import Cart
 from partnercart.server.http import media
 from partnercart.server.http.auth import authenticate
-from partnercart.server.http.calls import call
+from partnercart.server.http.calls import call, write
 from partnercart.server.services import carts
 
 
 async def create_cart(request: Request) -> Response:
     actor = authenticate(request)
     body = await media.parse_body(request, Cart)
-    record = await call(
+    done = await write(
         request,
         carts.create_cart,
-        write=True,
         actor=actor,
+        status=201,
         customer_id=request.path_params["customer_id"],
         request=body,
     )
-    return media.render(request, 201, record.body)
+    return media.render(request, done.status, done.body, headers=done.headers)
 
 
 async def get_cart(request: Request) -> Response:
@@ -44,17 +44,17 @@ async def get_cart(request: Request) -> Response:
 async def update_cart(request: Request) -> Response:
     actor = authenticate(request)
     body = await media.parse_body(request, Cart)
-    record = await call(
+    # The published update-a-cart sample answers 201 Created.
+    done = await write(
         request,
         carts.update_cart,
-        write=True,
         actor=actor,
+        status=201,
         customer_id=request.path_params["customer_id"],
         cart_id=request.path_params["cart_id"],
         request=body,
     )
-    # The published update-a-cart sample answers 201 Created.
-    return media.render(request, 201, record.body)
+    return media.render(request, done.status, done.body, headers=done.headers)
 
 
 ROUTES = [
