@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import uuid
@@ -53,6 +54,7 @@ def test_one_line_per_request(api: Api, caplog: pytest.LogCaptureFixture) -> Non
     for line in got:
         assert set(line) - {"path"} == FIELDS
         assert line["duration_ms"] >= 0
+        assert dt.datetime.fromisoformat(line["time"]).tzinfo == dt.UTC
     post, replay, read, anonymous, missing = got
     assert post["method"] == "POST"
     assert post["route"] == "/v1/customers/{customer_id}/carts"
