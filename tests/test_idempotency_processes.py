@@ -5,17 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from partnercart.server.domain.idempotency import REPLAY_HEADER
@@ -89,10 +91,19 @@ def _all_at_once(
     return answers
 
 
-@pytest.mark.postgres
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres), "sqlite"])
+def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shared.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
 @pytest.mark.slow
-def test_two_processes_honour_one_request_id_once(pg_url: str, tmp_path: Path) -> None:
-    migrate.upgrade(DatabaseUrl.parse(pg_url))
+def test_two_processes_honour_one_request_id_once(shared_database: str, tmp_path: Path) -> None:
+    """PostgreSQL: a request arriving while the first runs elsewhere gets 409. SQLite: the
+    second writer waits for the database lock (BEGIN IMMEDIATE) and then replays."""
+    database = shared_database
+    migrate.upgrade(DatabaseUrl.parse(database))
     data_dir = tmp_path / "data"
     key = SigningKey.load_or_create(data_dir)  # made once, so both processes share it
     partner = str(uuid.uuid4())
@@ -102,7 +113,7 @@ def test_two_processes_honour_one_request_id_once(pg_url: str, tmp_path: Path) -
     auth = {"Authorization": f"Bearer {token}"}
     with ExitStack() as stack:
         urls = [
-            stack.enter_context(_server(pg_url, data_dir, tmp_path / f"server{n}.log"))
+            stack.enter_context(_server(database, data_dir, tmp_path / f"server{n}.log"))
             for n in (1, 2)
         ]
         created = httpx.post(f"{urls[0]}/v1/customers", json=customer_body(), headers=auth)
@@ -118,6 +129,8 @@ def test_two_processes_honour_one_request_id_once(pg_url: str, tmp_path: Path) -
             ok = [a for a in answers if a.status_code == 201]
             assert ok, [a.text for a in answers]
             assert all(a.status_code == 409 for a in answers if a.status_code != 201)
+            if database.startswith("sqlite"):
+                assert len(ok) == len(answers)
             assert len({a.content for a in ok}) == 1
             assert sum(REPLAY_HEADER not in a.headers for a in ok) <= 1
             statuses += [a.status_code for a in answers]
@@ -130,15 +143,17 @@ def test_two_processes_honour_one_request_id_once(pg_url: str, tmp_path: Path) -
                 assert retry.headers[REPLAY_HEADER] == "true"
                 assert len(retry.headers.get_list("date")) == 1  # ours; uvicorn's is off
                 assert retry.content == ok[0].content
-    carts = query_carts(pg_url)
-    assert carts == ROUNDS
-    print(f"answers over {ROUNDS} rounds: {statuses.count(201)} x 201, {statuses.count(409)} x 409")
+    assert count_carts(database) == ROUNDS
+    print(f"{database.split(':')[0]}, {ROUNDS} rounds of 4: ", end="")
+    print(f"{statuses.count(201)} x 201, {statuses.count(409)} x 409")
 
 
-def query_carts(pg_url: str) -> int:
-    import psycopg
-
-    with psycopg.connect(pg_url) as conn:
-        row = conn.execute("SELECT COUNT(*) FROM carts").fetchone()
+def count_carts(database: str) -> int:
+    url = DatabaseUrl.parse(database)
+    if url.engine == "sqlite":
+        with closing(sqlite3.connect(url.target)) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM carts").fetchone()[0])
+    with psycopg.connect(url.target) as pg:
+        row = pg.execute("SELECT COUNT(*) FROM carts").fetchone()
     assert row is not None
     return int(row[0])
