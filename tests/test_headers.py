@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import email.utils
+import json
+import logging
 import uuid
 from collections.abc import Iterator
 
@@ -11,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.testclient import TestClient
 
+from partnercart.server.http.accesslog import ACCESS_LOGGER
 from partnercart.server.http.app import create_app
 from partnercart.server.http.middleware import SERVER_ID, extend_cv
 from partnercart.server.runtime import Runtime
@@ -106,6 +109,7 @@ def failing_client(runtime: Runtime) -> Iterator[TestClient]:
 def test_an_unexpected_error_is_500_with_the_headers(
     failing_client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
     request_id = str(uuid.uuid4())
     answer = failing_client.get("/_partnercart/boom", headers={"MS-RequestId": request_id})
     assert answer.status_code == 500
@@ -119,3 +123,5 @@ def test_an_unexpected_error_is_500_with_the_headers(
     assert answer.headers["MS-RequestId"] == request_id
     assert "a bug" not in answer.text
     assert any("unhandled error" in r.message for r in caplog.records)
+    access = [json.loads(r.getMessage()) for r in caplog.records if r.name == ACCESS_LOGGER]
+    assert [(a["status"], a["ms_request_id"]) for a in access] == [(500, request_id)]
