@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from partnercart.server.domain.clock import ManualClock
 from partnercart.server.domain.idempotency import REPLAY_HEADER, fingerprint
 from partnercart.server.http.app import create_app
+from partnercart.server.storage import DatabaseUrl, migrate
 from partnercart.server.storage.idempotency import advisory_key
 from tests.conftest import Api, customer_body, make_runtime
 from tests.dbcount import count, query
@@ -242,3 +243,13 @@ def test_same_id_while_the_first_runs_is_409(pg_api: Api, pg_url: str) -> None:
     assert done.status_code == 201
     assert REPLAY_HEADER not in done.headers
     assert count(pg_api.runtime, "carts") == 2
+
+
+def test_migration_up_down_up(database_url: str) -> None:
+    url = DatabaseUrl.parse(database_url)
+    migrate.upgrade(url)
+    assert migrate.current(url) == migrate.head() == "0003"
+    migrate.downgrade(url, "0001")
+    assert migrate.current(url) == "0001"
+    migrate.upgrade(url)
+    assert migrate.current(url) == "0003"
