@@ -108,7 +108,7 @@ async def _key(request: Request) -> _Key | None:
         request_id=str(state["request_id"]),
         fingerprint=fingerprint(
             method=request.method,
-            path=request.url.path,
+            path=request.scope["path"],
             media_type=media_type.split(";", 1)[0].strip(),
             body=body,
         ),

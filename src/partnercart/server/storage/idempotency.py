@@ -5,6 +5,9 @@ first claimed with a transaction-scoped advisory lock taken without waiting, so 
 request with the same id that arrives while the first is still running is told so at once
 (409) instead of running the use case again. On SQLite the unit of work already holds the
 database's single write lock (``BEGIN IMMEDIATE``), so no second writer can be running.
+
+The PostgreSQL scheme relies on READ COMMITTED (the pool's default): the lookup after the claim
+takes a fresh snapshot, which holds everything a previous holder of the key committed.
 """
 
 from __future__ import annotations
