@@ -53,6 +53,24 @@ def main() -> None:
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
+@click.option(
+    "--rate-limit",
+    default=None,
+    metavar="N[/SECONDS]",
+    help="At most N requests per SECONDS (default 60) per partner; 429 beyond.",
+)
+@click.option(
+    "--rate-limit-preset",
+    type=click.Choice(["orders"]),
+    default=None,
+    help="A documented limit: orders = 500 requests a minute per partner.",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="One JSON line per request on stderr (logger partnercart.access).",
+)
 def serve(
     host: str,
     port: int,
@@ -61,17 +79,40 @@ def serve(
     no_migrate: bool,
     workers: int,
     log_level: str,
+    rate_limit: str | None,
+    rate_limit_preset: str | None,
+    access_log: bool,
 ) -> None:
     """Run the Partner Center API server."""
     import uvicorn
 
+    from partnercart.server.http.accesslog import configure_access_log
     from partnercart.server.http.app import create_app
     from partnercart.server.runtime import build_runtime
-    from partnercart.server.settings import Settings
+    from partnercart.server.settings import RATE_LIMIT_PRESETS, Settings, parse_rate_limit
     from partnercart.server.storage import DatabaseUrl
 
+    if rate_limit and rate_limit_preset:
+        raise click.UsageError("give --rate-limit or --rate-limit-preset, not both")
+    limit: tuple[int, float] | None = None
+    if rate_limit_preset:
+        limit = RATE_LIMIT_PRESETS[rate_limit_preset]
+    elif rate_limit:
+        try:
+            limit = parse_rate_limit(rate_limit)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--rate-limit") from exc
+    if access_log:
+        configure_access_log()
     settings = Settings(
-        database=database, data_dir=data_dir, host=host, port=port, migrate_on_start=not no_migrate
+        database=database,
+        data_dir=data_dir,
+        host=host,
+        port=port,
+        migrate_on_start=not no_migrate,
+        rate_limit=limit[0] if limit else None,
+        rate_window=limit[1] if limit else 60.0,
+        access_log=access_log,
     )
     try:
         url = DatabaseUrl.parse(settings.database_url())
@@ -90,6 +131,8 @@ def serve(
         "port": port,
         "log_level": log_level,
         "access_log": False,
+        # Our middleware adds Date on every answer; uvicorn's would duplicate it.
+        "date_header": False,
         # On SIGTERM/SIGINT: stop accepting, finish the requests in flight, then exit.
         "timeout_graceful_shutdown": 30,
     }
