@@ -48,11 +48,11 @@ def partnercart_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
     """A running partnercart server for the whole session."""
-    url = request.config.getoption("--partnercart-url")
+    url = request.config.getoption("--partnercart-url", default=None)
     if url:
         yield RunningServer(str(url).rstrip("/"), Path("."), None)
         return
-    database = request.config.getoption("--partnercart-database")
+    database = request.config.getoption("--partnercart-database", default=None)
     if os.environ.get("PYTEST_XDIST_WORKER"):
         # getbasetemp() is <run>/popen-gwN for a worker: its parent belongs to this run only.
         shared = SharedServer(
