@@ -301,3 +301,44 @@ def test_the_async_client_raises_the_same_typed_errors() -> None:
     with pytest.raises(BadRequestError):
         asyncio.run(main())
     assert len(script.requests) == 1
+
+
+def test_timeouts_locale_and_extra_headers_reach_the_wire() -> None:
+    script = Script([json_response(200, CUSTOMER_BODY)])
+    pc = PartnerCenter(
+        BASE,
+        "t",
+        transport=script.transport(),
+        timeout=7.5,
+        locale="de-DE",
+        headers={"MS-PartnerCenter-Application": "billing-sync"},
+    )
+    with pc:
+        pc.customers.by_id(CUSTOMER).get()
+    request = script.requests[0]
+    assert request.extensions["timeout"] == httpx.Timeout(7.5).as_dict()
+    assert request.headers["X-Locale"] == "de-DE"
+    assert request.headers["MS-PartnerCenter-Application"] == "billing-sync"
+
+
+def test_the_default_timeout_is_sixty_seconds_and_ten_to_connect() -> None:
+    script = Script([json_response(200, CUSTOMER_BODY)])
+    with PartnerCenter(BASE, "t", transport=script.transport()) as pc:
+        pc.customers.by_id(CUSTOMER).get()
+    timeout = script.requests[0].extensions["timeout"]
+    assert timeout == {"connect": 10.0, "read": 60.0, "write": 60.0, "pool": 60.0}
+
+
+def test_retry_policy_none_makes_one_attempt() -> None:
+    script = Script([fault(503)])
+    pc = client(script, Sleeps(), retry=RetryPolicy.none())
+    with pc, pytest.raises(ServerError):
+        pc.customers.by_id(CUSTOMER).get()
+    assert len(script.requests) == 1
+
+
+def test_a_base_url_that_already_names_the_version_is_kept() -> None:
+    script = Script([json_response(200, CUSTOMER_BODY)])
+    with PartnerCenter(f"{BASE}/v1/", "t", transport=script.transport()) as pc:
+        pc.customers.by_id(CUSTOMER).get()
+    assert script.requests[0].url.path == f"/v1/customers/{CUSTOMER}"

@@ -31,6 +31,7 @@ def _options(
     locale: str | None,
     headers: Mapping[str, str] | None,
     on_attempt: Callable[[Attempt], None] | None,
+    timeout: httpx.Timeout,
 ) -> CallOptions:
     return CallOptions(
         root=root_url(base_url),
@@ -38,12 +39,16 @@ def _options(
         locale=locale,
         headers=dict(headers or {}),
         on_attempt=on_attempt,
+        timeout=timeout,
     )
 
 
-def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
+def _timeout(
+    value: float | httpx.Timeout | None, http: httpx.Client | httpx.AsyncClient | None
+) -> httpx.Timeout:
+    """The per-attempt timeout: the one given, else that of a client passed in, else 60 s."""
     if value is None:
-        return DEFAULT_TIMEOUT
+        return http.timeout if http is not None else DEFAULT_TIMEOUT
     return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
 
 
@@ -88,11 +93,12 @@ class PartnerCenter(_Roots[SyncExecutor]):
             raise TypeError("a credential is required (a token string or a TokenCredential)")
         self.base_url = base_url
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(transport=transport, timeout=_timeout(timeout))
+        effective = _timeout(timeout, http_client)
+        self._http = http_client or httpx.Client(transport=transport, timeout=effective)
         self._executor = SyncExecutor(
             self._http,
             as_credential(credential),
-            _options(base_url, retry, locale, headers, on_attempt),
+            _options(base_url, retry, locale, headers, on_attempt, effective),
             sleep,
         )
 
@@ -134,13 +140,12 @@ class AsyncPartnerCenter(_Roots[AsyncExecutor]):
             raise TypeError("a credential is required (a token string or a TokenCredential)")
         self.base_url = base_url
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            transport=transport, timeout=_timeout(timeout)
-        )
+        effective = _timeout(timeout, http_client)
+        self._http = http_client or httpx.AsyncClient(transport=transport, timeout=effective)
         self._executor = AsyncExecutor(
             self._http,
             as_credential(credential),
-            _options(base_url, retry, locale, headers, on_attempt),
+            _options(base_url, retry, locale, headers, on_attempt, effective),
             sleep,
         )
 

@@ -106,6 +106,7 @@ def build_request(
     correlation_id: str,
     locale: str | None = None,
     extra_headers: Mapping[str, str] | None = None,
+    timeout: httpx.Timeout | None = None,
 ) -> httpx.Request:
     headers = {
         "Accept": "application/json",
@@ -129,6 +130,7 @@ def build_request(
         params=list(op.params) if op.params else None,
         headers=headers,
         content=content,
+        extensions={"timeout": timeout.as_dict()} if timeout is not None else None,
     )
 
 

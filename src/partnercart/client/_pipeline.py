@@ -74,6 +74,7 @@ class CallOptions:
     headers: Mapping[str, str] = field(default_factory=dict)
     on_attempt: Callable[[Attempt], None] | None = None
     rand: Callable[[], float] | None = None
+    timeout: httpx.Timeout | None = None
 
 
 def new_id() -> str:
@@ -102,6 +103,7 @@ def run(
             correlation_id=correlation_id,
             locale=options.locale,
             extra_headers=options.headers,
+            timeout=options.timeout,
         )
         try:
             received: Received = yield Send(request)
