@@ -52,6 +52,8 @@ def test_the_readme_has_the_examples_this_test_runs() -> None:
     assert len(snippets()) >= 3
     assert len(blocks("bash")) == 1
     assert [b.file_name for b in blocks("python") if b.file_name] == ["test_my_integration.py"]
+    for block in blocks("python"):  # even the blocks skipped today must at least compile
+        compile(block.code, README.name, "exec")
 
 
 def _run_snippets(
@@ -199,3 +201,45 @@ def test_readme_plugin_example_passes_under_xdist_with_one_shared_server(tmp_pat
     # and the last worker stopped it
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{urls.pop()}/_partnercart/ping", timeout=2)
+
+
+def test_readme_checkout_example_against_published_samples(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Until the server serves checkout, run that block against the published answers."""
+    from client.fakes import Script, json_response, sample
+    from partnercart.client import BillingCycle, Cart, PartnerCenter
+
+    (noted,) = [b for b in snippets() if b.note]
+    script = Script(
+        [
+            json_response(201, sample("checkout-a-cart.json")),
+            json_response(200, sample("provisioning-status.json")),
+            json_response(200, sample("subscriptions-by-order.json")),
+            json_response(200, sample("get-orders-by-billing-cycle.json")),
+        ]
+    )
+
+    def mocked_client(server: str, credential: str) -> PartnerCenter:
+        return PartnerCenter(server, credential, transport=script.transport())
+
+    class Known:
+        id = "d6bf25b7-e0a8-4f2d-a31b-97b55cfc774d"
+
+    namespace: dict[str, object] = {
+        "PartnerCenter": mocked_client,
+        "BillingCycle": BillingCycle,
+        "server": "https://api.partnercenter.microsoft.com",
+        "credential": "token",
+        "customer": Known(),
+        "cart": Cart(id="65faf57b-0205-47ee-92b3-08dcf233ea73", line_items=[]),
+    }
+    exec(compile(noted.code, README.name, "exec"), namespace)
+    assert [(r.method, r.url.path.rsplit("/", 1)[-1]) for r in script.requests] == [
+        ("POST", "checkout"),
+        ("GET", "provisioningstatus"),
+        ("GET", "subscriptions"),
+        ("GET", "orders"),
+    ]
+    assert "VulAvcXKPvZqsyAAaahiT7Ii0QEJuReH1 completed one_time" in capsys.readouterr().out
+    assert len(namespace["monthly"]) == 2  # type: ignore[arg-type]
