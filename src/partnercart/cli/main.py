@@ -19,8 +19,16 @@ DATA_DIR_HELP = "Where the SQLite file and the signing key live (default: ./.par
 def main() -> None:
     """partnercart: the Partner Center cart, checkout and order API, for testing automation.
 
-    Start a server with `partnercart serve`, get a token with `partnercart token --tenant T`,
-    then call http://127.0.0.1:8400/v1/... as you would call Partner Center.
+    \b
+    1. Start a server:     partnercart serve
+    2. Pick a partner id:  export PARTNERCART_TENANT=$(uuidgen)   (any GUID)
+    3. Drive the API:      partnercart customers create
+                           partnercart carts create CUSTOMER_ID --catalog-item P:S:A
+                           partnercart carts checkout CUSTOMER_ID CART_ID
+
+    Every API command takes --server (env PARTNERCART_URL, default http://127.0.0.1:8400),
+    --tenant (env PARTNERCART_TENANT) or --token (env PARTNERCART_TOKEN), and --json for
+    output a script can read. Run `partnercart COMMAND --help` for examples.
     """
 
 
@@ -199,9 +207,20 @@ def token(
     )
 
 
-from partnercart.cli.db import db  # noqa: E402
+def _register_api_commands() -> None:
+    from partnercart.cli._common import EXIT_CODES_HELP
+    from partnercart.cli.carts import carts
+    from partnercart.cli.catalog import catalog
+    from partnercart.cli.customers import customers
+    from partnercart.cli.db import db
+    from partnercart.cli.orders import orders
 
-main.add_command(db)
+    for group in (customers, carts, orders, catalog, db):
+        main.add_command(group)
+    main.epilog = EXIT_CODES_HELP
+
+
+_register_api_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
