@@ -45,19 +45,82 @@ def main() -> None:
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
+@click.option(
+    "--auth",
+    "auth_mode",
+    default="emulator",
+    show_default=True,
+    type=click.Choice(["emulator", "external"]),
+    help="emulator: sign and check our own tokens; external: check tokens of --issuer.",
+)
+@click.option(
+    "--issuer",
+    "issuers",
+    multiple=True,
+    help="Trusted token issuer ({tenantid} stands for the token's tid); repeat for more. "
+    "Needed with --auth external.",
+)
+@click.option(
+    "--audience",
+    "audiences",
+    multiple=True,
+    help="Accepted token audience; repeat for more (default: https://api.partnercenter.microsoft.com).",
+)
+@click.option("--jwks", default=None, help="External mode: the issuer's JWKS, a file or a URL.")
+@click.option(
+    "--clients",
+    "clients_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Emulator mode: JSON file of the applications (id, secret, tenants) that may get "
+    "tokens; without it any application id and secret may.",
+)
+@click.option(
+    "--admin-key",
+    envvar="PARTNERCART_ADMIN_KEY",
+    default=None,
+    help="Key for the /_partnercart control routes (default: made in <data-dir>/admin-key).",
+)
 def serve(
-    host: str, port: int, database: str | None, data_dir: Path, no_migrate: bool, log_level: str
+    host: str,
+    port: int,
+    database: str | None,
+    data_dir: Path,
+    no_migrate: bool,
+    log_level: str,
+    auth_mode: str,
+    issuers: tuple[str, ...],
+    audiences: tuple[str, ...],
+    jwks: str | None,
+    clients_file: Path | None,
+    admin_key: str | None,
 ) -> None:
     """Run the Partner Center API server."""
+    import dataclasses
+
     import uvicorn
 
     from partnercart.server.http.app import create_app
     from partnercart.server.runtime import build_runtime
-    from partnercart.server.settings import Settings
+    from partnercart.server.settings import AuthSettings, Settings
     from partnercart.server.storage import DatabaseUrl
 
+    if auth_mode == "external" and (not issuers or not jwks):
+        raise click.UsageError("--auth external needs --issuer and --jwks")
+    if auth_mode == "emulator" and jwks:
+        raise click.UsageError("--jwks is for --auth external")
+    auth = AuthSettings(mode=auth_mode, jwks=jwks, clients_file=clients_file, admin_key=admin_key)
+    if issuers:
+        auth = dataclasses.replace(auth, issuer=issuers[0], extra_issuers=issuers[1:])
+    if audiences:
+        auth = dataclasses.replace(auth, audiences=audiences)
     settings = Settings(
-        database=database, data_dir=data_dir, host=host, port=port, migrate_on_start=not no_migrate
+        database=database,
+        data_dir=data_dir,
+        host=host,
+        port=port,
+        migrate_on_start=not no_migrate,
+        auth=auth,
     )
     try:
         url = DatabaseUrl.parse(settings.database_url())
@@ -66,8 +129,14 @@ def serve(
         raise click.ClickException(f"cannot start: {exc}") from exc
     where = f"SQLite file {Path(url.target).resolve()}" if url.engine == "sqlite" else f"{url}"
     click.echo(f"partnercart {__version__} listening on http://{host}:{port}")
-    click.echo(f"data: {where}; signing key in {data_dir.resolve()}")
-    click.echo(f"token: partnercart token --tenant <partner-guid> --data-dir {data_dir}")
+    click.echo(f"data: {where}")
+    if auth_mode == "emulator":
+        click.echo(f"signing key in {data_dir.resolve()}")
+        click.echo(f"token: partnercart token --tenant <partner-guid> --data-dir {data_dir}")
+    else:
+        click.echo(f"tokens from {', '.join(issuers)}; keys from {jwks}")
+    if admin_key is None:
+        click.echo(f"admin key (control routes) in {(data_dir / 'admin-key').resolve()}")
     sys.stdout.flush()
     try:
         uvicorn.run(

@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from partnercart.server.http.errors import HANDLERS
 from partnercart.server.http.middleware import PartnerCenterHeaders
-from partnercart.server.http.routes import carts, customers, identity
+from partnercart.server.http.routes import carts, customers, identity, partners
 from partnercart.server.runtime import Runtime
 
 TRIVIAL_BODY = b'{"status":"ok"}'
@@ -27,6 +27,7 @@ def create_app(runtime: Runtime) -> Starlette:
         *customers.ROUTES,
         *carts.ROUTES,
         *identity.ROUTES,
+        *partners.ROUTES,
     ]
     app = Starlette(
         routes=routes,
