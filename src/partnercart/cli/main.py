@@ -167,22 +167,33 @@ def token(
     data_dir: Path,
     lifetime: int,
 ) -> None:
-    """Print a bearer token signed with the server's key (emulator mode)."""
+    """Print a bearer token signed with the server's key (emulator mode).
+
+    App-only by default; --user and/or --upn make an App+User token (with --upn alone the
+    user's object id is derived from the UPN, as the token endpoint does). Use it as
+    `Authorization: Bearer <token>`; run with the server's --data-dir.
+    """
     from partnercart.server.domain.ids import is_guid
     from partnercart.server.identity.keys import SigningKey
-    from partnercart.server.identity.tokens import TokenIssuer
+    from partnercart.server.identity.tokens import TokenIssuer, user_object_id
     from partnercart.server.settings import AuthSettings
 
     if not is_guid(tenant):
         raise click.BadParameter("the tenant must be a GUID", param_hint="--tenant")
+    if not is_guid(client_id):
+        raise click.BadParameter("the client id must be a GUID", param_hint="--client-id")
+    if user_oid is not None and not is_guid(user_oid):
+        raise click.BadParameter("the user's object id must be a GUID", param_hint="--user")
+    if upn is not None and user_oid is None:
+        user_oid = user_object_id(tenant, upn)
     key = SigningKey.load_or_create(data_dir)
     issuer = TokenIssuer(key, issuer=AuthSettings().issuer, lifetime=dt.timedelta(seconds=lifetime))
     click.echo(
         issuer.issue(
             tenant_id=tenant.lower(),
-            client_id=client_id,
+            client_id=client_id.lower(),
             now=dt.datetime.now(dt.UTC),
-            user_oid=user_oid,
+            user_oid=user_oid.lower() if user_oid else None,
             upn=upn,
         )
     )

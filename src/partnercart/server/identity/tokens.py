@@ -34,6 +34,8 @@ MAX_TOKEN_LENGTH = 16 * 1024
 MIN_RSA_BITS = 2048
 #: The namespace of the emulator's service-principal object ids (``oid`` of App-only tokens).
 SERVICE_PRINCIPAL_NAMESPACE = uuid.UUID("9b4b8a0e-6a43-4c5f-9a57-2f1d0c3e7d21")
+#: The namespace of the user object ids the emulator derives from a UPN.
+USER_NAMESPACE = uuid.UUID("4f0f7c53-2a0e-4c1e-8d69-7b3c2f1a9e55")
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +246,11 @@ def service_principal_id(tenant_id: str, client_id: str) -> str:
     """The emulator's object id for an application in a tenant: stable, and distinct from the
     application (client) id, as a service principal's ``oid`` is in Entra ID."""
     return str(uuid.uuid5(SERVICE_PRINCIPAL_NAMESPACE, f"{tenant_id.lower()}/{client_id.lower()}"))
+
+
+def user_object_id(tenant_id: str, upn: str) -> str:
+    """The emulator's object id for a user known only by UPN: the same every time."""
+    return str(uuid.uuid5(USER_NAMESPACE, f"{tenant_id.lower()}/{upn.lower()}"))
 
 
 class TokenIssuer:

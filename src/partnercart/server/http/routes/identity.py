@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import uuid
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
@@ -33,14 +32,12 @@ from partnercart.server.http import media
 from partnercart.server.http.calls import runtime_of
 from partnercart.server.identity.clients import ClientRejected
 from partnercart.server.identity.keys import SigningKey
-from partnercart.server.identity.tokens import TokenIssuer
+from partnercart.server.identity.tokens import TokenIssuer, user_object_id
 from partnercart.server.runtime import Runtime
 
 GRANT = "client_credentials"
 MAX_FORM_FIELDS = 32
 MAX_UPN_LENGTH = 256
-#: The namespace of user object ids the emulator derives from a UPN.
-USER_NAMESPACE = uuid.UUID("4f0f7c53-2a0e-4c1e-8d69-7b3c2f1a9e55")
 
 
 class TokenRequestError(Exception):
@@ -221,7 +218,7 @@ def _user(form: dict[str, str], tenant: str) -> tuple[str | None, str | None]:
             400, "invalid_request", "upn must be a sign-in name such as ada@contoso.example."
         )
     if user_oid is None and upn is not None:
-        user_oid = str(uuid.uuid5(USER_NAMESPACE, f"{tenant}/{upn.lower()}"))
+        user_oid = user_object_id(tenant, upn)
     return (user_oid.lower() if user_oid else None), upn
 
 
