@@ -20,6 +20,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from partnercart.server.domain.errors import Unauthorized
+from partnercart.server.identity.jwks import JwksFile
+from partnercart.server.identity.tokens import TokenPolicy, TokenVerifier
+
 if TYPE_CHECKING:
     from conftest import Api
 
@@ -402,3 +406,33 @@ def test_token_values_in_descriptions_are_ascii_and_short(api: Api) -> None:
     assert "\n" not in description
     assert "k" * 100 not in description
     assert response.headers["www-authenticate"].isascii()
+
+
+def test_a_token_that_verified_once_still_expires(api: Api) -> None:
+    """Verified tokens are remembered; the time checks still apply on every call."""
+    verifier = api.runtime.verifier
+    now = dt.datetime.now(dt.UTC)
+    actor, _claims = verifier.verify(api.token, now=now)
+    assert actor.partner_id == api.partner_id
+    assert verifier.verify(api.token, now=now + dt.timedelta(minutes=30))[0] == actor
+    with pytest.raises(Unauthorized, match="it expired at"):
+        verifier.verify(api.token, now=now + dt.timedelta(hours=2))
+    with pytest.raises(Unauthorized, match="it is not valid before"):
+        verifier.verify(api.token, now=now - dt.timedelta(hours=1))
+
+
+def test_remembered_tokens_do_not_outlive_their_key(tmp_path: Any) -> None:
+    from partnercart.testing.identity import TestIdentityProvider
+
+    idp = TestIdentityProvider()
+    path = idp.write_jwks(tmp_path / "jwks.json")
+    verifier = TokenVerifier(JwksFile(path), TokenPolicy(issuer=idp.issuer))
+    token = idp.token(str(uuid.uuid4()))
+    now = dt.datetime.now(dt.UTC)
+    verifier.verify(token, now=now)
+    verifier.verify(token, now=now)
+    idp.remove_key(idp.current_kid)
+    idp.add_key()
+    idp.write_jwks(path)
+    with pytest.raises(Unauthorized, match="is not one of the trusted keys"):
+        verifier.verify(token, now=now)

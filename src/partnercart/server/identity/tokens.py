@@ -14,6 +14,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import jwt
@@ -150,10 +151,24 @@ def _acting_id(claims: Mapping[str, Any]) -> str:
     return who.lower() if is_guid(who) else who
 
 
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    actor: Actor
+    claims: Mapping[str, Any]
+    kid: str
+    key: PublicKey
+
+
 class TokenVerifier:
-    def __init__(self, keys: KeySource, policy: TokenPolicy) -> None:
+    """Checks bearer tokens. A client sends the same token on many calls, so tokens that
+    verified are remembered (at most ``cache_size``): a repeat costs a dictionary lookup, the
+    time checks and a look at whether its key is still trusted, not an RSA verification."""
+
+    def __init__(self, keys: KeySource, policy: TokenPolicy, *, cache_size: int = 4096) -> None:
         self._keys = keys
         self._policy = policy
+        self._cache_size = cache_size
+        self._verified: dict[str, _Verified] = {}
 
     @property
     def policy(self) -> TokenPolicy:
@@ -162,6 +177,20 @@ class TokenVerifier:
     def verify(self, token: str, *, now: dt.datetime) -> tuple[Actor, Mapping[str, Any]]:
         """The caller named by a valid token and the token's claims; :class:`Unauthorized`
         (401, code 400) with the reason otherwise."""
+        known = self._verified.get(token)
+        if known is not None and self._keys.find(known.kid) is known.key:
+            self._check_times(known.claims, now)
+            return known.actor, known.claims
+        actor, claims, kid, key = self._verify_fully(token, now)
+        if len(self._verified) >= self._cache_size:
+            self._verified.clear()
+        frozen = MappingProxyType(claims)
+        self._verified[token] = _Verified(actor, frozen, kid, key)
+        return actor, frozen
+
+    def _verify_fully(
+        self, token: str, now: dt.datetime
+    ) -> tuple[Actor, dict[str, Any], str, PublicKey]:
         if len(token) > MAX_TOKEN_LENGTH:
             raise _reject(f"it is longer than {MAX_TOKEN_LENGTH} characters")
         if token.count(".") != 2:
@@ -209,13 +238,10 @@ class TokenVerifier:
             raise _reject("the signature does not verify") from None
         except jwt.InvalidTokenError:
             raise _reject("its payload is not base64url-encoded JSON") from None
-        return self._check_claims(claims, now), claims
+        return self._check_claims(claims, now), claims, kid, found
 
-    def _check_claims(self, claims: Mapping[str, Any], now: dt.datetime) -> Actor:
+    def _check_times(self, claims: Mapping[str, Any], now: dt.datetime) -> None:
         policy = self._policy
-        for name in ("exp", "aud", "iss", "tid"):
-            if name not in claims:
-                raise _reject(f"the {name!r} claim is missing")
         stamp = now.timestamp()
         leeway = policy.leeway.total_seconds()
         exp = _number(claims, "exp")
@@ -227,6 +253,13 @@ class TokenVerifier:
         if nbf is not None and stamp < nbf - leeway:
             start = dt.datetime.fromtimestamp(nbf, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             raise _reject(f"it is not valid before {start}")
+
+    def _check_claims(self, claims: Mapping[str, Any], now: dt.datetime) -> Actor:
+        policy = self._policy
+        for name in ("exp", "aud", "iss", "tid"):
+            if name not in claims:
+                raise _reject(f"the {name!r} claim is missing")
+        self._check_times(claims, now)
         aud = claims["aud"]
         auds = aud if isinstance(aud, list) else [aud]
         if not any(isinstance(a, str) and a in policy.audiences for a in auds):
