@@ -97,6 +97,20 @@ def test_cli_token_options(tmp_path: Path) -> None:
     assert claims["exp"] - claims["iat"] == 600
     assert "scp" not in claims
 
+    custom = claims_of(
+        cli_token(
+            tmp_path,
+            "--tenant",
+            partner,
+            "--issuer",
+            "https://issuer.test/{tenantid}/",
+            "--audience",
+            "api://partnercart",
+        )
+    )
+    assert custom["iss"] == f"https://issuer.test/{partner}/"
+    assert custom["aud"] == "api://partnercart"
+
     by_upn = claims_of(cli_token(tmp_path, "--tenant", partner, "--upn", "ada@contoso.example"))
     assert by_upn["oid"] == user_object_id(partner, "ada@contoso.example")
     assert by_upn["upn"] == "ada@contoso.example"
@@ -109,6 +123,7 @@ def test_cli_token_refuses_bad_ids(tmp_path: Path) -> None:
         (["--tenant", "contoso"], "--tenant"),
         (["--tenant", str(uuid.uuid4()), "--client-id", "app"], "--client-id"),
         (["--tenant", str(uuid.uuid4()), "--user", "ada"], "--user"),
+        (["--tenant", str(uuid.uuid4()), "--lifetime", "0"], "--lifetime"),
     ]:
         result = runner.invoke(cli, ["token", "--data-dir", str(tmp_path), *args])
         assert result.exit_code == 2, result.output

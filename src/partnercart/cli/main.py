@@ -158,7 +158,20 @@ def serve(
     show_default=True,
     help=DATA_DIR_HELP,
 )
-@click.option("--lifetime", default=3600, show_default=True, type=int, help="Seconds.")
+@click.option(
+    "--lifetime", default=3600, show_default=True, type=click.IntRange(min=1), help="Seconds."
+)
+@click.option(
+    "--issuer",
+    default=None,
+    help="The issuer the server was started with (default: the emulator's).",
+)
+@click.option(
+    "--audience",
+    default="https://api.partnercenter.microsoft.com",
+    show_default=True,
+    help="The token's audience (one the server accepts).",
+)
 def token(
     tenant: str,
     client_id: str,
@@ -166,6 +179,8 @@ def token(
     upn: str | None,
     data_dir: Path,
     lifetime: int,
+    issuer: str | None,
+    audience: str,
 ) -> None:
     """Print a bearer token signed with the server's key (emulator mode).
 
@@ -176,7 +191,7 @@ def token(
     from partnercart.server.domain.ids import is_guid
     from partnercart.server.identity.keys import SigningKey
     from partnercart.server.identity.tokens import TokenIssuer, user_object_id
-    from partnercart.server.settings import AuthSettings
+    from partnercart.server.settings import EMULATOR_ISSUER
 
     if not is_guid(tenant):
         raise click.BadParameter("the tenant must be a GUID", param_hint="--tenant")
@@ -187,14 +202,17 @@ def token(
     if upn is not None and user_oid is None:
         user_oid = user_object_id(tenant, upn)
     key = SigningKey.load_or_create(data_dir)
-    issuer = TokenIssuer(key, issuer=AuthSettings().issuer, lifetime=dt.timedelta(seconds=lifetime))
+    signer = TokenIssuer(
+        key, issuer=issuer or EMULATOR_ISSUER, lifetime=dt.timedelta(seconds=lifetime)
+    )
     click.echo(
-        issuer.issue(
+        signer.issue(
             tenant_id=tenant.lower(),
             client_id=client_id.lower(),
             now=dt.datetime.now(dt.UTC),
             user_oid=user_oid.lower() if user_oid else None,
             upn=upn,
+            audience=audience,
         )
     )
 
