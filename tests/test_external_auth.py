@@ -113,7 +113,7 @@ def test_key_rotation_in_the_jwks_file(tmp_path: Path, idp: TestIdentityProvider
 
 
 def test_unreadable_jwks_update_keeps_the_previous_keys(
-    tmp_path: Path, idp: TestIdentityProvider
+    tmp_path: Path, idp: TestIdentityProvider, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = idp.write_jwks(tmp_path / "jwks.json")
     source = JwksFile(path)
@@ -121,6 +121,9 @@ def test_unreadable_jwks_update_keeps_the_previous_keys(
     assert source.find(kid) is not None
     path.write_text("{ half written")
     assert source.find(kid) is not None  # the bad file is ignored, the old keys stay
+    assert source.find(kid) is not None
+    warnings = [r for r in caplog.records if "keeping the previous keys" in r.getMessage()]
+    assert len(warnings) == 1  # said once, not on every call
     idp.write_jwks(path)
     assert source.find(kid) is not None
 

@@ -8,6 +8,7 @@ once per ``min_refresh``) and when the copy is older than ``max_age``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -52,6 +53,9 @@ class JwksFile:
                     self._reload()
                 except (OSError, ValueError) as exc:
                     log.warning("keeping the previous keys; cannot read %s: %s", self._path, exc)
+                    # Not again until the file changes once more (no retry, no log, per call).
+                    with contextlib.suppress(OSError):
+                        self._stamp = self._current_stamp()
         return self._keys.find(kid)
 
 
