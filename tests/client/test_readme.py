@@ -207,8 +207,8 @@ def test_readme_checkout_example_against_published_samples(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Until the server serves checkout, run that block against the published answers."""
-    from tests.client.fakes import Script, json_response, sample
     from partnercart.client import BillingCycle, Cart, PartnerCenter
+    from tests.client.fakes import Script, json_response, sample
 
     (noted,) = [b for b in snippets() if b.note]
     script = Script(

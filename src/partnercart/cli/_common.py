@@ -45,6 +45,7 @@ from partnercart.client import (
     TokenCredential,
     UnauthorizedError,
 )
+from partnercart.client._credentials import DEFAULT_CLIENT_ID
 from partnercart.schema.codec import CodecError, convert
 
 T = TypeVar("T")
@@ -156,7 +157,7 @@ def _connection_options(func: F) -> F:
         click.option(
             "--client-id",
             envvar="PARTNERCART_CLIENT_ID",
-            default="partnercart-cli",
+            default=DEFAULT_CLIENT_ID,
             show_default=True,
             help="Application id sent to the token endpoint (env PARTNERCART_CLIENT_ID).",
         ),

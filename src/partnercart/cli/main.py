@@ -79,6 +79,42 @@ def main() -> None:
     show_default=True,
     help="One JSON line per request on stderr (logger partnercart.access).",
 )
+@click.option(
+    "--auth",
+    "auth_mode",
+    default="emulator",
+    show_default=True,
+    type=click.Choice(["emulator", "external"]),
+    help="emulator: sign and check our own tokens; external: check tokens of --issuer.",
+)
+@click.option(
+    "--issuer",
+    "issuers",
+    multiple=True,
+    help="Trusted token issuer ({tenantid} stands for the token's tid); repeat for more. "
+    "Needed with --auth external.",
+)
+@click.option(
+    "--audience",
+    "audiences",
+    multiple=True,
+    help="Accepted token audience; repeat for more (default: https://api.partnercenter.microsoft.com).",
+)
+@click.option("--jwks", default=None, help="External mode: the issuer's JWKS, a file or a URL.")
+@click.option(
+    "--clients",
+    "clients_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Emulator mode: JSON file of the applications (id, secret, tenants) that may get "
+    "tokens; without it any application id and secret may.",
+)
+@click.option(
+    "--admin-key",
+    envvar="PARTNERCART_ADMIN_KEY",
+    default=None,
+    help="Key for the /_partnercart control routes (default: made in <data-dir>/admin-key).",
+)
 def serve(
     host: str,
     port: int,
@@ -90,14 +126,27 @@ def serve(
     rate_limit: str | None,
     rate_limit_preset: str | None,
     access_log: bool,
+    auth_mode: str,
+    issuers: tuple[str, ...],
+    audiences: tuple[str, ...],
+    jwks: str | None,
+    clients_file: Path | None,
+    admin_key: str | None,
 ) -> None:
     """Run the Partner Center API server."""
+    import dataclasses
+
     import uvicorn
 
     from partnercart.server.http.accesslog import configure_access_log
     from partnercart.server.http.app import create_app
     from partnercart.server.runtime import build_runtime
-    from partnercart.server.settings import RATE_LIMIT_PRESETS, Settings, parse_rate_limit
+    from partnercart.server.settings import (
+        RATE_LIMIT_PRESETS,
+        AuthSettings,
+        Settings,
+        parse_rate_limit,
+    )
     from partnercart.server.storage import DatabaseUrl
 
     if rate_limit and rate_limit_preset:
@@ -112,6 +161,15 @@ def serve(
             raise click.BadParameter(str(exc), param_hint="--rate-limit") from exc
     if access_log:
         configure_access_log()
+    if auth_mode == "external" and (not issuers or not jwks):
+        raise click.UsageError("--auth external needs --issuer and --jwks")
+    if auth_mode == "emulator" and jwks:
+        raise click.UsageError("--jwks is for --auth external")
+    auth = AuthSettings(mode=auth_mode, jwks=jwks, clients_file=clients_file, admin_key=admin_key)
+    if issuers:
+        auth = dataclasses.replace(auth, issuer=issuers[0], extra_issuers=issuers[1:])
+    if audiences:
+        auth = dataclasses.replace(auth, audiences=audiences)
     settings = Settings(
         database=database,
         data_dir=data_dir,
@@ -121,6 +179,7 @@ def serve(
         rate_limit=limit[0] if limit else None,
         rate_window=limit[1] if limit else 60.0,
         access_log=access_log,
+        auth=auth,
     )
     try:
         url = DatabaseUrl.parse(settings.database_url())
@@ -129,8 +188,14 @@ def serve(
         raise click.ClickException(f"cannot start: {exc}") from exc
     where = f"SQLite file {Path(url.target).resolve()}" if url.engine == "sqlite" else f"{url}"
     click.echo(f"partnercart {__version__} listening on http://{host}:{port}")
-    click.echo(f"data: {where}; signing key in {data_dir.resolve()}")
-    click.echo(f"token: partnercart token --tenant <partner-guid> --data-dir {data_dir}")
+    click.echo(f"data: {where}")
+    if auth_mode == "emulator":
+        click.echo(f"signing key in {data_dir.resolve()}")
+        click.echo(f"token: partnercart token --tenant <partner-guid> --data-dir {data_dir}")
+    else:
+        click.echo(f"tokens from {', '.join(issuers)}; keys from {jwks}")
+    if admin_key is None:
+        click.echo(f"admin key (control routes) in {(data_dir / 'admin-key').resolve()}")
     if workers > 1:
         click.echo(f"workers: {workers} processes")
     sys.stdout.flush()
@@ -177,7 +242,20 @@ def serve(
     show_default=True,
     help=DATA_DIR_HELP,
 )
-@click.option("--lifetime", default=3600, show_default=True, type=int, help="Seconds.")
+@click.option(
+    "--lifetime", default=3600, show_default=True, type=click.IntRange(min=1), help="Seconds."
+)
+@click.option(
+    "--issuer",
+    default=None,
+    help="The issuer the server was started with (default: the emulator's).",
+)
+@click.option(
+    "--audience",
+    default="https://api.partnercenter.microsoft.com",
+    show_default=True,
+    help="The token's audience (one the server accepts).",
+)
 def token(
     tenant: str,
     client_id: str,
@@ -185,24 +263,40 @@ def token(
     upn: str | None,
     data_dir: Path,
     lifetime: int,
+    issuer: str | None,
+    audience: str,
 ) -> None:
-    """Print a bearer token signed with the server's key (emulator mode)."""
+    """Print a bearer token signed with the server's key (emulator mode).
+
+    App-only by default; --user and/or --upn make an App+User token (with --upn alone the
+    user's object id is derived from the UPN, as the token endpoint does). Use it as
+    `Authorization: Bearer <token>`; run with the server's --data-dir.
+    """
     from partnercart.server.domain.ids import is_guid
     from partnercart.server.identity.keys import SigningKey
-    from partnercart.server.identity.tokens import TokenIssuer
-    from partnercart.server.settings import AuthSettings
+    from partnercart.server.identity.tokens import TokenIssuer, user_object_id
+    from partnercart.server.settings import EMULATOR_ISSUER
 
     if not is_guid(tenant):
         raise click.BadParameter("the tenant must be a GUID", param_hint="--tenant")
+    if not is_guid(client_id):
+        raise click.BadParameter("the client id must be a GUID", param_hint="--client-id")
+    if user_oid is not None and not is_guid(user_oid):
+        raise click.BadParameter("the user's object id must be a GUID", param_hint="--user")
+    if upn is not None and user_oid is None:
+        user_oid = user_object_id(tenant, upn)
     key = SigningKey.load_or_create(data_dir)
-    issuer = TokenIssuer(key, issuer=AuthSettings().issuer, lifetime=dt.timedelta(seconds=lifetime))
+    signer = TokenIssuer(
+        key, issuer=issuer or EMULATOR_ISSUER, lifetime=dt.timedelta(seconds=lifetime)
+    )
     click.echo(
-        issuer.issue(
+        signer.issue(
             tenant_id=tenant.lower(),
-            client_id=client_id,
+            client_id=client_id.lower(),
             now=dt.datetime.now(dt.UTC),
-            user_oid=user_oid,
+            user_oid=user_oid.lower() if user_oid else None,
             upn=upn,
+            audience=audience,
         )
     )
 

@@ -62,6 +62,10 @@ class StaticTokenCredential:
         return AccessToken(self._token, 2**31 - 1)
 
 
+#: The application id the emulator sees when none is given (Entra ID client ids are GUIDs).
+DEFAULT_CLIENT_ID = "6b1f5c1e-0000-4000-8000-7061727463a7"
+
+
 class PartnercartCredential:
     """Client credentials against a partnercart server's token endpoint
     (``POST {server}/{tenant}/oauth2/v2.0/token``). The token is cached and fetched again
@@ -71,7 +75,7 @@ class PartnercartCredential:
         self,
         server_url: str,
         tenant_id: str,
-        client_id: str = "partnercart-sdk",
+        client_id: str = DEFAULT_CLIENT_ID,
         client_secret: str = "partnercart",
         *,
         refresh_margin: float = 30.0,

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from partnercart.server.domain.clock import Clock, SystemClock
 from partnercart.server.domain.ids import IdSource, RandomIds
-from partnercart.server.identity.keys import SigningKey
-from partnercart.server.identity.tokens import KeySet, TokenIssuer, TokenPolicy, TokenVerifier
+from partnercart.server.identity.clients import ClientRegistry
+from partnercart.server.identity.jwks import open_jwks
+from partnercart.server.identity.keys import SigningKey, load_or_create_admin_key
+from partnercart.server.identity.tokens import (
+    KeySet,
+    KeySource,
+    TokenIssuer,
+    TokenPolicy,
+    TokenVerifier,
+)
 from partnercart.server.services.context import Services
-from partnercart.server.settings import Settings
+from partnercart.server.settings import EMULATOR_ISSUER, Settings
 from partnercart.server.storage import DatabaseUrl, open_store
 
 
@@ -23,45 +29,54 @@ class Runtime:
     issuer: TokenIssuer | None
     signing_key: SigningKey | None
     wall_clock: Clock
+    #: emulator mode: who may get tokens from the token endpoint
+    clients: ClientRegistry
+    #: the control plane's credential (never a partner token)
+    admin_key: str
 
     def close(self) -> None:
         self.services.store.close()
-
-
-def _external_keys(source: str) -> KeySet:
-    if source.startswith(("http://", "https://")):
-        import httpx
-
-        response = httpx.get(source, timeout=10)
-        response.raise_for_status()
-        return KeySet.from_jwks(response.json())
-    return KeySet.from_jwks(json.loads(Path(source).read_text()))
 
 
 def build_runtime(
     settings: Settings, *, clock: Clock | None = None, ids: IdSource | None = None
 ) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    auth = settings.auth
+    policy = TokenPolicy(
+        issuer=auth.issuer,
+        audiences=auth.audiences,
+        leeway=auth.leeway,
+        extra_issuers=auth.extra_issuers,
+    )
+    clients = ClientRegistry()
+    keys: KeySource
+    if auth.mode == "emulator":
+        signing = SigningKey.load_or_create(settings.data_dir)
+        key: SigningKey | None = signing
+        keys = KeySet({signing.kid: signing.public})
+        issuer: TokenIssuer | None = TokenIssuer(
+            signing, issuer=auth.issuer, lifetime=auth.token_lifetime
+        )
+        if auth.clients_file is not None:
+            clients = ClientRegistry.load(auth.clients_file)
+    elif auth.mode == "external":
+        if not auth.jwks:
+            raise ValueError("external auth mode needs a JWKS file or URL (--jwks)")
+        if auth.issuer == EMULATOR_ISSUER:
+            raise ValueError("external auth mode needs the trusted issuer (--issuer)")
+        key, keys, issuer = None, open_jwks(auth.jwks), None
+    else:
+        raise ValueError(f"unknown auth mode {auth.mode!r}: use emulator or external")
+    admin_key = auth.admin_key or load_or_create_admin_key(settings.data_dir)
+    if len(admin_key) < 16:
+        raise ValueError("the admin key must be at least 16 characters long")
     url = DatabaseUrl.parse(settings.database_url())
     if settings.migrate_on_start:
         from partnercart.server.storage import migrate
 
         migrate.upgrade(url)
     store = open_store(url, pool_size=settings.pool_size)
-    auth = settings.auth
-    policy = TokenPolicy(issuer=auth.issuer, audiences=auth.audiences, leeway=auth.leeway)
-    if auth.mode == "emulator":
-        key = SigningKey.load_or_create(settings.data_dir)
-        keys = KeySet({key.kid: key.public})
-        issuer: TokenIssuer | None = TokenIssuer(
-            key, issuer=auth.issuer, lifetime=auth.token_lifetime
-        )
-    elif auth.mode == "external":
-        if not auth.jwks:
-            raise ValueError("external auth mode needs a JWKS file or URL")
-        key, keys, issuer = None, _external_keys(auth.jwks), None
-    else:
-        raise ValueError(f"unknown auth mode {auth.mode!r}: use emulator or external")
     services = Services(store=store, clock=clock or SystemClock(), ids=ids or RandomIds())
     return Runtime(
         settings=settings,
@@ -70,4 +85,6 @@ def build_runtime(
         issuer=issuer,
         signing_key=key,
         wall_clock=SystemClock(),
+        clients=clients,
+        admin_key=admin_key,
     )

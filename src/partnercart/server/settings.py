@@ -8,6 +8,8 @@ from pathlib import Path
 
 DEFAULT_DATA_DIR = Path(".partnercart")
 DEFAULT_BODY_LIMIT = 1024 * 1024  # 1 MiB; see docs/decisions.md
+#: the ``iss`` of the emulator's own tokens; ``{tenantid}`` stands for the partner tenant
+EMULATOR_ISSUER = "https://login.partnercart.local/{tenantid}/v2.0"
 
 #: Named rate limits (requests, seconds): "orders" is the documented 500 a minute per tenant.
 RATE_LIMIT_PRESETS: dict[str, tuple[int, float]] = {"orders": (500, 60.0)}
@@ -31,14 +33,21 @@ class AuthSettings:
     """``emulator``: we sign and publish our own keys. ``external``: trust a configured issuer."""
 
     mode: str = "emulator"
-    #: emulator mode: the ``iss`` of issued tokens; ``{tenantid}`` is replaced by the tenant.
-    issuer: str = "https://login.partnercart.local/{tenantid}/v2.0"
+    #: the ``iss`` a token must have (and, in emulator mode, the one issued tokens get);
+    #: ``{tenantid}`` stands for the token's ``tid``.
+    issuer: str = EMULATOR_ISSUER
+    #: further issuers to trust (external mode: Entra ID's v1 and v2 issuer forms, say).
+    extra_issuers: tuple[str, ...] = ()
     audiences: tuple[str, ...] = ("https://api.partnercenter.microsoft.com",)
     token_lifetime: dt.timedelta = dt.timedelta(hours=1)
     leeway: dt.timedelta = dt.timedelta(seconds=60)
     #: external mode: a JWKS file or URL with the issuer's public keys.
     jwks: str | None = None
-    #: guards the control routes; never a partner token.
+    #: emulator mode: a JSON file of the applications allowed to get tokens (and their
+    #: secrets); ``None`` lets any application id with any non-empty secret in.
+    clients_file: Path | None = None
+    #: guards the control routes; never a partner token. ``None``: read from (or made in)
+    #: ``<data_dir>/admin-key``.
     admin_key: str | None = None
 
 

@@ -183,6 +183,11 @@ class SharedServer:
             if users > 0:
                 state["users"] = users
                 self.state_file.write_text(json.dumps(state))
+                if self._own is not None and self._own.process is not None:
+                    # The server outlives this worker: the last user stops it by pid. Mark the
+                    # handle as settled so its garbage collection does not warn.
+                    self._own.process.returncode = 0
+                    self._own = None
                 return
             with contextlib.suppress(OSError):
                 self.state_file.unlink()

@@ -25,6 +25,8 @@ class BadRequest(ApiError):
 class Unauthorized(ApiError):
     status = 401
     default_code = 800001  # "Partner token missing in request context"
+    #: the protection space named in ``WWW-Authenticate``
+    realm: ClassVar[str] = "partnercart"
 
 
 class Forbidden(ApiError):

@@ -15,7 +15,7 @@ from partnercart.server.http.accesslog import AccessLog
 from partnercart.server.http.calls import ExpirySweeper
 from partnercart.server.http.errors import HANDLERS
 from partnercart.server.http.middleware import PartnerCenterHeaders
-from partnercart.server.http.routes import carts, customers, identity
+from partnercart.server.http.routes import carts, customers, identity, partners
 from partnercart.server.http.throttle import Throttle
 from partnercart.server.runtime import Runtime
 
@@ -43,6 +43,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> Starlette:
         *customers.ROUTES,
         *carts.ROUTES,
         *identity.ROUTES,
+        *partners.ROUTES,
     ]
     settings = runtime.settings
     middleware = [Middleware(PartnerCenterHeaders)]

@@ -18,10 +18,21 @@ from partnercart.server.domain.errors import (
     MethodNotAllowed,
     NotFound,
     TooManyRequests,
+    Unauthorized,
 )
 from partnercart.server.http import media
 
 log = logging.getLogger("partnercart.http")
+
+
+def bearer_challenge(error: Unauthorized) -> str:
+    """RFC 6750's challenge: no error code when no credentials were sent (code 800001), else
+    ``invalid_token`` with the same reason as the body."""
+    if error.code == Unauthorized.default_code:
+        return f'Bearer realm="{error.realm}"'
+    reason = "".join(c if " " <= c <= "~" else "?" for c in error.description)
+    reason = reason.replace("\\", "\\\\").replace('"', '\\"')
+    return f'Bearer realm="{error.realm}", error="invalid_token", error_description="{reason}"'
 
 
 def error_response(request: Request, error: ApiError) -> Response:
@@ -31,8 +42,8 @@ def error_response(request: Request, error: ApiError) -> Response:
         body: object = ThrottleBody(status_code=429, message=error.description)
     else:
         body = ErrorBody(code=error.code, description=error.description, data=error.data)
-    if error.status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="partnercart", error="invalid_token"'
+    if isinstance(error, Unauthorized):
+        headers["WWW-Authenticate"] = bearer_challenge(error)
     return media.render(request, error.status, body, headers=headers, fallback_to_json=True)
 
 

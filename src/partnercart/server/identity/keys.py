@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,19 +53,7 @@ class SigningKey:
         if path.exists():
             return cls.from_pem(path.read_bytes())
         key = cls.generate()
-        directory.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key.private_pem)
-        try:
-            # Another process may have won the race: link fails, and its key is the one.
-            os.link(tmp, path)
-        except FileExistsError:
-            tmp.unlink()
-            return cls.from_pem(path.read_bytes())
-        tmp.unlink()
-        return key
+        return cls.from_pem(_create_private_file(path, key.private_pem))
 
     def jwk(self) -> dict[str, Any]:
         numbers = self.public.public_numbers()
@@ -76,3 +65,38 @@ class SigningKey:
             "n": _b64(numbers.n),
             "e": _b64(numbers.e),
         }
+
+
+def _create_private_file(path: Path, content: bytes) -> bytes:
+    """Write ``content`` to ``path`` (mode 0600) unless it exists; the content that is in the
+    file afterwards. Several processes starting at once agree on the first one written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(content)
+    try:
+        # Another process may have won the race: link fails, and its file is the one.
+        os.link(tmp, path)
+    except FileExistsError:
+        return path.read_bytes()
+    finally:
+        tmp.unlink()
+    return content
+
+
+ADMIN_KEY_FILE = "admin-key"
+
+
+def load_or_create_admin_key(directory: Path) -> str:
+    """The control plane's admin key: read from ``<directory>/admin-key``, or made (random,
+    256 bits, file mode 0600) on first start."""
+    path = directory / ADMIN_KEY_FILE
+    if path.exists():
+        text = path.read_text(encoding="ascii").strip()
+    else:
+        made = secrets.token_urlsafe(32).encode("ascii")
+        text = _create_private_file(path, made + b"\n").decode("ascii").strip()
+    if len(text) < 16:
+        raise ValueError(f"the admin key in {path} is shorter than 16 characters")
+    return text

@@ -16,6 +16,10 @@ class CustomerRepository(Protocol):
         """The customer if it belongs to ``partner_id``; ``None`` otherwise."""
         ...
 
+    def partners(self) -> list[tuple[str, int]]:
+        """Every partner that owns customers, with how many, ordered by partner id."""
+        ...
+
     def list(self, partner_id: str) -> list[CustomerRecord]: ...
 
 
