@@ -40,13 +40,32 @@ def main() -> None:
 )
 @click.option("--no-migrate", is_flag=True, help="Do not apply database migrations on start.")
 @click.option(
+    "--catalog",
+    "catalog_files",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A catalog JSON file laid over the default catalog (repeatable, applied in order).",
+)
+@click.option(
+    "--catalog-replace",
+    is_flag=True,
+    help="Serve only the --catalog files, without the default catalog.",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
 def serve(
-    host: str, port: int, database: str | None, data_dir: Path, no_migrate: bool, log_level: str
+    host: str,
+    port: int,
+    database: str | None,
+    data_dir: Path,
+    no_migrate: bool,
+    catalog_files: tuple[Path, ...],
+    catalog_replace: bool,
+    log_level: str,
 ) -> None:
     """Run the Partner Center API server."""
     import uvicorn
@@ -57,7 +76,13 @@ def serve(
     from partnercart.server.storage import DatabaseUrl
 
     settings = Settings(
-        database=database, data_dir=data_dir, host=host, port=port, migrate_on_start=not no_migrate
+        database=database,
+        data_dir=data_dir,
+        host=host,
+        port=port,
+        migrate_on_start=not no_migrate,
+        catalog_files=catalog_files,
+        catalog_replace=catalog_replace,
     )
     try:
         url = DatabaseUrl.parse(settings.database_url())

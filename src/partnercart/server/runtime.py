@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from partnercart.server.catalog import load_catalog
 from partnercart.server.domain.clock import Clock, SystemClock
 from partnercart.server.domain.ids import IdSource, RandomIds
 from partnercart.server.identity.keys import SigningKey
@@ -41,6 +42,8 @@ def _external_keys(source: str) -> KeySet:
 def build_runtime(
     settings: Settings, *, clock: Clock | None = None, ids: IdSource | None = None
 ) -> Runtime:
+    # The catalog first: a bad catalog file stops the start before anything is opened.
+    catalog = load_catalog(settings.catalog_files, replace=settings.catalog_replace)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = DatabaseUrl.parse(settings.database_url())
     if settings.migrate_on_start:
@@ -62,7 +65,9 @@ def build_runtime(
         key, keys, issuer = None, _external_keys(auth.jwks), None
     else:
         raise ValueError(f"unknown auth mode {auth.mode!r}: use emulator or external")
-    services = Services(store=store, clock=clock or SystemClock(), ids=ids or RandomIds())
+    services = Services(
+        store=store, clock=clock or SystemClock(), ids=ids or RandomIds(), catalog=catalog
+    )
     return Runtime(
         settings=settings,
         services=services,

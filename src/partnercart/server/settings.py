@@ -36,6 +36,10 @@ class Settings:
     migrate_on_start: bool = True
     pool_size: int = 10
     auth: AuthSettings = field(default_factory=AuthSettings)
+    #: catalog files laid over the default catalog, in order (or replacing it, see below).
+    catalog_files: tuple[Path, ...] = ()
+    #: serve only ``catalog_files``, without the default catalog.
+    catalog_replace: bool = False
 
     def database_url(self) -> str:
         if self.database:
