@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Api
+from tests.conftest import Api
 
 BUSINESS = "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS"  # license-based NCE, P1M/P1Y/P3Y
 AAD_P1 = "CFQ7TTC0LFLS:0002:CFQ7TTC0KDLJ"
