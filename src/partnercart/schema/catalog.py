@@ -118,7 +118,8 @@ class Availability(Wire, kw_only=True):
     country: str
     is_purchasable: bool
     is_renewable: bool
-    terms: list[Term] = msgspec.field(default_factory=list)
+    #: always on the wire, ``[]`` for an availability without terms (perpetual software).
+    terms: list[Term]
     links: AvailabilityLinks | None = None
     attributes: Attributes | None = None
 
