@@ -200,3 +200,15 @@ def test_cli_serve_refuses_a_bad_catalog_file(tmp_path: Path) -> None:
 def test_cli_serve_help_lists_the_catalog_options() -> None:
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert "--catalog " in result.output and "--catalog-replace" in result.output
+
+
+def test_public_surface_of_the_catalog_package() -> None:
+    import partnercart.server.catalog as package
+
+    assert sorted(package.__all__) == [
+        "Catalog",
+        "CatalogError",
+        "Offer",
+        "default_catalog",
+        "load_catalog",
+    ]

@@ -537,3 +537,15 @@ def test_client_sent_errors_and_pricing_are_ignored(api: Api, us: str) -> None:
     line = create(api, us, sent)["lineItems"][0]
     assert line.get("error") is None
     assert line["pricing"]["price"] == 36.48
+
+
+def test_validation_on_each_database(db_api: Api) -> None:
+    customer = db_api.new_customer("GB")
+    cart = create(db_api, customer, nce(W365), nce(BUSINESS, 2, termDuration="P1Y"))
+    assert errors(cart) == [10012, None]
+    assert cart["lineItems"][1]["currencyCode"] == "GBP"
+    cart["lineItems"][0]["attestationAccepted"] = True
+    response = db_api.put(f"/v1/customers/{customer}/carts/{cart['id']}", json=cart)
+    assert errors(response.json()) == [None, None]
+    stored = db_api.get(f"/v1/customers/{customer}/carts/{cart['id']}").json()
+    assert stored["lineItems"] == response.json()["lineItems"]

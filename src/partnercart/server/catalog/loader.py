@@ -95,8 +95,9 @@ def _default_document() -> CatalogFile:
     return parse_catalog_file(data.read_bytes(), "default catalog")
 
 
+@functools.cache
 def default_catalog() -> Catalog:
-    """The catalog shipped with the package."""
+    """The catalog shipped with the package (read once; a catalog never changes)."""
     return load_catalog(())
 
 

@@ -396,17 +396,19 @@ def _unit_price(
     return None
 
 
+_MONTHS_PER_PERIOD = {
+    BillingCycle.MONTHLY: 1,
+    BillingCycle.ANNUAL: 12,
+    BillingCycle.BIENNIAL: 24,
+    BillingCycle.TRIENNIAL: 36,
+}
+
+
 def _periods(cycle: BillingCycle | None, months: int | None) -> int:
     """How many times a unit price is charged over the term."""
-    if months is None or cycle in (BillingCycle.ONE_TIME, BillingCycle.NONE, None):
+    if months is None or cycle is None or cycle not in _MONTHS_PER_PERIOD:
         return 1
-    per_period = {
-        BillingCycle.MONTHLY: 1,
-        BillingCycle.ANNUAL: 12,
-        BillingCycle.BIENNIAL: 24,
-        BillingCycle.TRIENNIAL: 36,
-    }.get(cycle, months)
-    return max(1, months // per_period)
+    return max(1, months // _MONTHS_PER_PERIOD[cycle])
 
 
 def _pricing(
@@ -496,15 +498,14 @@ def _check_legacy(line: CartLineItem, ctx: CartContext, *, nested: bool) -> None
 
 def _addon_seats(lines: Iterable[tuple[CartLineItem, Offer]]) -> None:
     resolved = list(lines)
+    seats_of: dict[str, int] = {}
+    for base, base_offer in resolved:
+        key = f"{base_offer.product.id}:{base_offer.sku.id}".upper()
+        seats_of[key] = seats_of.get(key, 0) + base.quantity
     for line, offer in resolved:
         if not offer.is_addon or line.error is not None:
             continue
-        wanted = set(offer.prerequisite_skus)
-        seats = sum(
-            base.quantity
-            for base, base_offer in resolved
-            if f"{base_offer.product.id}:{base_offer.sku.id}".upper() in wanted
-        )
+        seats = sum(seats_of.get(sku, 0) for sku in offer.prerequisite_skus)
         capped = bool((offer.sku.dynamic_attributes or {}).get("addonSeatsLimitedByBase"))
         info = {
             "prerequisiteSkus": list(offer.prerequisite_skus),
