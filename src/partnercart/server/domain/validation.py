@@ -226,7 +226,8 @@ def _promotion(line: CartLineItem, offer: Offer) -> None:
     duration = (line.term_duration or "").strip().upper()
     for promotion in offer.availability.promotions:
         if promotion.id.upper() == wanted and (
-            promotion.term_durations is None or duration in promotion.term_durations
+            promotion.term_durations is None
+            or duration in (d.upper() for d in promotion.term_durations)
         ):
             return
     raise LineProblem(
