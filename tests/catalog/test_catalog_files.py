@@ -190,7 +190,15 @@ def test_cli_serve_refuses_a_bad_catalog_file(tmp_path: Path) -> None:
     bad = write(tmp_path, {"products": [{"id": "X"}]})
     result = CliRunner().invoke(
         main,
-        ["serve", "--data-dir", str(tmp_path / "d"), "--catalog", str(bad), "--catalog-replace"],
+        [
+            "serve",
+            "--no-access-log",  # serve would otherwise configure this process's access logger
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--catalog",
+            str(bad),
+            "--catalog-replace",
+        ],
     )
     assert result.exit_code != 0
     assert "cannot start" in result.output and "mine.json" in result.output
@@ -212,3 +220,20 @@ def test_public_surface_of_the_catalog_package() -> None:
         "default_catalog",
         "load_catalog",
     ]
+
+
+def test_a_keyed_write_validates_against_the_servers_catalog(widget_api: Api) -> None:
+    customer = widget_api.new_customer("US")
+    line = {
+        "catalogItemId": "WIDGET000001:0001:AVAIL0001",
+        "quantity": 3,
+        "billingCycle": "monthly",
+        "termDuration": "P1M",
+    }
+    response = widget_api.post(
+        f"/v1/customers/{customer}/carts",
+        json={"lineItems": [line]},
+        headers={"MS-RequestId": "6f1d2c3b-4a59-4e8f-9a0b-1c2d3e4f5a6b"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["lineItems"][0].get("error") is None

@@ -523,8 +523,10 @@ def test_put_validates_and_clears_errors(api: Api, us: str) -> None:
     assert (
         response.json()["lineItems"][0]["pricing"]["price"] == 49.2
     )  # P1M: 1.2 x the annual-term monthly price
+    cart = response.json()  # its etag is the current one
     cart["lineItems"][0]["quantity"] = 1000
     response = api.put(f"/v1/customers/{us}/carts/{cart['id']}", json=cart)
+    assert response.status_code == 201, response.text
     assert errors(response.json()) == [10010]
     again = api.get(f"/v1/customers/{us}/carts/{cart['id']}").json()
     assert errors(again) == [10010]

@@ -34,7 +34,8 @@ class Context:
     uow: UnitOfWork
     clock: Clock
     ids: IdSource
-    catalog: Catalog = field(default_factory=default_catalog)
+    #: required, so a context can never silently fall back to the default catalog.
+    catalog: Catalog
 
 
 def owned_customer(uow: UnitOfWork, partner_id: str, customer_id: str) -> CustomerRecord:
