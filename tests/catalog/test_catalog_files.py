@@ -237,3 +237,14 @@ def test_a_keyed_write_validates_against_the_servers_catalog(widget_api: Api) ->
     )
     assert response.status_code == 201, response.text
     assert response.json()["lineItems"][0].get("error") is None
+
+
+def test_catalog_settings_reach_worker_processes(tmp_path: Path) -> None:
+    from partnercart.server.settings import settings_from_json, settings_to_json
+
+    settings = Settings(
+        catalog_files=(tmp_path / "a.json", tmp_path / "b.json"), catalog_replace=True
+    )
+    again = settings_from_json(settings_to_json(settings))
+    assert again.catalog_files == settings.catalog_files
+    assert again.catalog_replace is True
