@@ -64,6 +64,14 @@ def test_create_returns_the_published_shape(api: Api) -> None:
             "termDuration": "P1M",
             "provisioningContext": {},
             "orderGroup": "0",
+            # The 2023 samples add the line's pricing, filled from the catalog.
+            "pricing": {
+                "listPrice": 36.48,
+                "discountedPrice": 36.48,
+                "proratedPrice": 36.48,
+                "price": 36.48,
+                "extendedPrice": 36.48,
+            },
         }
     ]
 

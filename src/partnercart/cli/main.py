@@ -49,6 +49,18 @@ def main() -> None:
 )
 @click.option("--no-migrate", is_flag=True, help="Do not apply database migrations on start.")
 @click.option(
+    "--catalog",
+    "catalog_files",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A catalog JSON file laid over the default catalog (repeatable, applied in order).",
+)
+@click.option(
+    "--catalog-replace",
+    is_flag=True,
+    help="Serve only the --catalog files, without the default catalog.",
+)
+@click.option(
     "--workers",
     default=1,
     show_default=True,
@@ -122,6 +134,8 @@ def serve(
     data_dir: Path,
     no_migrate: bool,
     workers: int,
+    catalog_files: tuple[Path, ...],
+    catalog_replace: bool,
     log_level: str,
     rate_limit: str | None,
     rate_limit_preset: str | None,
@@ -176,6 +190,8 @@ def serve(
         host=host,
         port=port,
         migrate_on_start=not no_migrate,
+        catalog_files=catalog_files,
+        catalog_replace=catalog_replace,
         rate_limit=limit[0] if limit else None,
         rate_window=limit[1] if limit else 60.0,
         access_log=access_log,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from partnercart.server.catalog import load_catalog
 from partnercart.server.domain.clock import Clock, SystemClock
 from partnercart.server.domain.ids import IdSource, RandomIds
 from partnercart.server.identity.clients import ClientRegistry
@@ -41,6 +42,8 @@ class Runtime:
 def build_runtime(
     settings: Settings, *, clock: Clock | None = None, ids: IdSource | None = None
 ) -> Runtime:
+    # The catalog first: a bad catalog file stops the start before anything is opened.
+    catalog = load_catalog(settings.catalog_files, replace=settings.catalog_replace)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     auth = settings.auth
     policy = TokenPolicy(
@@ -77,7 +80,9 @@ def build_runtime(
 
         migrate.upgrade(url)
     store = open_store(url, pool_size=settings.pool_size)
-    services = Services(store=store, clock=clock or SystemClock(), ids=ids or RandomIds())
+    services = Services(
+        store=store, clock=clock or SystemClock(), ids=ids or RandomIds(), catalog=catalog
+    )
     return Runtime(
         settings=settings,
         services=services,

@@ -66,6 +66,10 @@ class Settings:
     rate_window: float = 60.0
     #: one JSON line per request on the ``partnercart.access`` logger (INFO)
     access_log: bool = True
+    #: catalog files laid over the default catalog, in order (or replacing it, see below).
+    catalog_files: tuple[Path, ...] = ()
+    #: serve only ``catalog_files``, without the default catalog.
+    catalog_replace: bool = False
 
     def database_url(self) -> str:
         if self.database:

@@ -12,9 +12,11 @@ import msgspec
 from partnercart.schema.cart import BillingCycle, Cart, CartLineItem, CartStatus
 from partnercart.schema.common import Attributes, SelfLinks, link
 from partnercart.schema.timefmt import format_timestamp
+from partnercart.server.catalog.index import Catalog
 from partnercart.server.domain.errors import BadRequest, PreconditionFailed, cart_not_found
 from partnercart.server.domain.markets import currency_for
 from partnercart.server.domain.records import CartRecord, CustomerRecord
+from partnercart.server.domain.validation import CartContext, Market, validate_lines
 
 CART_LIFETIME = dt.timedelta(days=7)
 MAX_LINE_ITEMS = 100  # chosen limit; see docs/decisions.md
@@ -56,7 +58,10 @@ def assign_order_groups(lines: list[CartLineItem]) -> None:
             addon.order_group = label
 
 
-def _prepare_lines(request: Cart, customer: CustomerRecord) -> list[CartLineItem]:
+def _prepare_lines(
+    request: Cart, customer: CustomerRecord, *, catalog: Catalog, now: dt.datetime
+) -> list[CartLineItem]:
+    """The request's lines as the server keeps them: ids, currency, errors, prices, groups."""
     if len(request.line_items) > MAX_LINE_ITEMS:
         raise BadRequest(
             f"A cart holds at most {MAX_LINE_ITEMS} line items; "
@@ -79,6 +84,13 @@ def _prepare_lines(request: Cart, customer: CustomerRecord) -> list[CartLineItem
                 for a in line.addon_items
             ]
         lines.append(line)
+    check = CartContext(
+        catalog=catalog,
+        market=Market(country=customer.country.upper(), currency=currency),
+        now=now,
+        partner_attestation=request.partner_on_record_attestation_accepted is True,
+    )
+    validate_lines(lines, check)
     assign_order_groups(lines)
     return lines
 
@@ -126,7 +138,13 @@ def check_precondition(record: CartRecord, *, if_match: str | None, body_etag: s
 
 
 def new_cart(
-    request: Cart, *, cart_id: str, customer: CustomerRecord, actor: Actor, now: dt.datetime
+    request: Cart,
+    *,
+    cart_id: str,
+    customer: CustomerRecord,
+    actor: Actor,
+    now: dt.datetime,
+    catalog: Catalog,
 ) -> tuple[Cart, dt.datetime]:
     """The Cart a create request makes, and when it expires."""
     expires = now + CART_LIFETIME
@@ -138,7 +156,7 @@ def new_cart(
         expiration_timestamp=format_timestamp(expires),
         last_modified_user=actor.user_id,
         status=CartStatus.ACTIVE,
-        line_items=_prepare_lines(request, customer),
+        line_items=_prepare_lines(request, customer, catalog=catalog, now=now),
         partner_on_record_attestation_accepted=request.partner_on_record_attestation_accepted,
         links=SelfLinks(self=link(cart_uri(customer.id, cart_id))),
         attributes=Attributes(object_type="Cart", etag=make_etag(cart_id, 1)),
@@ -153,6 +171,7 @@ def replaced_cart(
     customer: CustomerRecord,
     actor: Actor,
     now: dt.datetime,
+    catalog: Catalog,
     version: int,
 ) -> Cart:
     """The whole cart replaced by ``request``; identity, creation and expiry are kept."""
@@ -162,7 +181,7 @@ def replaced_cart(
         attributes=Attributes(object_type="Cart", etag=make_etag(current.id, version)),
         last_modified_timestamp=format_timestamp(now),
         last_modified_user=actor.user_id,
-        line_items=_prepare_lines(request, customer),
+        line_items=_prepare_lines(request, customer, catalog=catalog, now=now),
         partner_on_record_attestation_accepted=request.partner_on_record_attestation_accepted,
     )
 

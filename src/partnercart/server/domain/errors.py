@@ -100,3 +100,20 @@ def cart_not_found(cart_id: str) -> NotFound:
 
 def customer_not_found(customer_id: str) -> NotFound:
     return NotFound(f"Customer {customer_id} was not found.", code=1000)
+
+
+def product_not_found(product_id: str, country: str) -> NotFound:
+    return NotFound(f"Product {product_id} was not found in country {country}.", code=400013)
+
+
+def sku_not_found(product_id: str, sku_id: str, country: str) -> NotFound:
+    return NotFound(
+        f"SKU {sku_id} of product {product_id} was not found in country {country}.", code=400018
+    )
+
+
+def availability_not_found(availability_id: str, sku_id: str, country: str) -> NotFound:
+    return NotFound(
+        f"Availability {availability_id} of SKU {sku_id} was not found in country {country}.",
+        code=400019,
+    )

@@ -15,7 +15,7 @@ from partnercart.server.http.accesslog import AccessLog
 from partnercart.server.http.calls import ExpirySweeper
 from partnercart.server.http.errors import HANDLERS
 from partnercart.server.http.middleware import PartnerCenterHeaders
-from partnercart.server.http.routes import carts, customers, identity, partners
+from partnercart.server.http.routes import carts, catalog, customers, identity, partners
 from partnercart.server.http.throttle import Throttle
 from partnercart.server.runtime import Runtime
 
@@ -42,6 +42,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> Starlette:
         Route("/_partnercart/ping", ping),
         *customers.ROUTES,
         *carts.ROUTES,
+        *catalog.ROUTES,
         *identity.ROUTES,
         *partners.ROUTES,
     ]

@@ -43,7 +43,8 @@ def runtime_of(request: Request) -> Runtime:
 def _run(runtime: Runtime, use_case: Callable[..., R], write: bool, kwargs: Any) -> R:
     services = runtime.services
     with services.store.unit_of_work(write=write) as uow:
-        return use_case(Context(uow=uow, clock=services.clock, ids=services.ids), **kwargs)
+        context = Context(uow=uow, clock=services.clock, ids=services.ids, catalog=services.catalog)
+        return use_case(context, **kwargs)
 
 
 async def call(request: Request, use_case: Callable[..., R], /, *, write: bool, **kwargs: Any) -> R:
@@ -127,7 +128,7 @@ def _run_write(
 ) -> Written:
     services = runtime.services
     with services.store.unit_of_work(write=True) as uow:
-        ctx = Context(uow=uow, clock=services.clock, ids=services.ids)
+        ctx = Context(uow=uow, clock=services.clock, ids=services.ids, catalog=services.catalog)
         if key is None:
             result = use_case(ctx, actor=actor, **kwargs)
             headers = dict(headers_of(result)) if headers_of else {}

@@ -17,7 +17,7 @@ def create_cart(ctx: Context, *, actor: Actor, customer_id: str, request: Cart) 
     customer = owned_customer(ctx.uow, actor.partner_id, customer_id)
     cart_id = ctx.ids.uuid()
     cart, expires = rules.new_cart(
-        request, cart_id=cart_id, customer=customer, actor=actor, now=now
+        request, cart_id=cart_id, customer=customer, actor=actor, now=now, catalog=ctx.catalog
     )
     record = CartRecord(
         id=cart_id,
@@ -74,6 +74,7 @@ def update_cart(
         customer=customer,
         actor=actor,
         now=ctx.clock.now(),
+        catalog=ctx.catalog,
         version=current.version + 1,
     )
     record = CartRecord(

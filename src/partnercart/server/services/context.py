@@ -7,8 +7,9 @@ the change itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from partnercart.server.catalog import Catalog, default_catalog
 from partnercart.server.domain.clock import Clock
 from partnercart.server.domain.errors import customer_not_found, no_relationship
 from partnercart.server.domain.ids import IdSource, is_guid
@@ -18,20 +19,23 @@ from partnercart.server.storage.ports import Store, UnitOfWork
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """The long-lived parts: where data lives, what time it is, how ids are made."""
+    """The long-lived parts: where data lives, what time it is, how ids are made, what is sold."""
 
     store: Store
     clock: Clock
     ids: IdSource
+    catalog: Catalog = field(default_factory=default_catalog)
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """One use case's view: an open transaction and the time and ids to use in it."""
+    """One use case's view: an open transaction, the time and ids to use, the catalog."""
 
     uow: UnitOfWork
     clock: Clock
     ids: IdSource
+    #: required, so a context can never silently fall back to the default catalog.
+    catalog: Catalog
 
 
 def owned_customer(uow: UnitOfWork, partner_id: str, customer_id: str) -> CustomerRecord:
