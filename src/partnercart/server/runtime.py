@@ -8,6 +8,7 @@ from pathlib import Path
 
 from partnercart.server.domain.clock import Clock, SystemClock
 from partnercart.server.domain.ids import IdSource, RandomIds
+from partnercart.server.domain.orders import OrderPolicy
 from partnercart.server.identity.keys import SigningKey
 from partnercart.server.identity.tokens import KeySet, TokenIssuer, TokenPolicy, TokenVerifier
 from partnercart.server.services.context import Services
@@ -62,7 +63,14 @@ def build_runtime(
         key, keys, issuer = None, _external_keys(auth.jwks), None
     else:
         raise ValueError(f"unknown auth mode {auth.mode!r}: use emulator or external")
-    services = Services(store=store, clock=clock or SystemClock(), ids=ids or RandomIds())
+    orders = OrderPolicy(
+        provisioning_delay=settings.provisioning_delay,
+        cancellation_window=settings.cancellation_window,
+        max_subscriptions_per_customer=settings.max_subscriptions_per_customer,
+    )
+    services = Services(
+        store=store, clock=clock or SystemClock(), ids=ids or RandomIds(), orders=orders
+    )
     return Runtime(
         settings=settings,
         services=services,

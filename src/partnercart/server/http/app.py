@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from partnercart.server.http.errors import HANDLERS
 from partnercart.server.http.middleware import PartnerCenterHeaders
-from partnercart.server.http.routes import carts, customers, identity
+from partnercart.server.http.routes import carts, customers, identity, orders
 from partnercart.server.runtime import Runtime
 
 TRIVIAL_BODY = b'{"status":"ok"}'
@@ -26,6 +26,7 @@ def create_app(runtime: Runtime) -> Starlette:
         Route("/_partnercart/ping", ping),
         *customers.ROUTES,
         *carts.ROUTES,
+        *orders.ROUTES,
         *identity.ROUTES,
     ]
     app = Starlette(

@@ -23,7 +23,8 @@ def runtime_of(request: Request) -> Runtime:
 def _run(runtime: Runtime, use_case: Callable[..., R], write: bool, kwargs: Any) -> R:
     services = runtime.services
     with services.store.unit_of_work(write=write) as uow:
-        return use_case(Context(uow=uow, clock=services.clock, ids=services.ids), **kwargs)
+        ctx = Context(uow=uow, clock=services.clock, ids=services.ids, orders=services.orders)
+        return use_case(ctx, **kwargs)
 
 
 async def call(request: Request, use_case: Callable[..., R], /, *, write: bool, **kwargs: Any) -> R:

@@ -7,11 +7,12 @@ the change itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from partnercart.server.domain.clock import Clock
 from partnercart.server.domain.errors import customer_not_found, no_relationship
 from partnercart.server.domain.ids import IdSource, is_guid
+from partnercart.server.domain.orders import OrderPolicy
 from partnercart.server.domain.records import CustomerRecord
 from partnercart.server.storage.ports import Store, UnitOfWork
 
@@ -23,6 +24,7 @@ class Services:
     store: Store
     clock: Clock
     ids: IdSource
+    orders: OrderPolicy = field(default_factory=OrderPolicy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,7 @@ class Context:
     uow: UnitOfWork
     clock: Clock
     ids: IdSource
+    orders: OrderPolicy = field(default_factory=OrderPolicy)
 
 
 def owned_customer(uow: UnitOfWork, partner_id: str, customer_id: str) -> CustomerRecord:

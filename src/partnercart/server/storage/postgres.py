@@ -8,6 +8,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from partnercart.server.storage.sql import POSTGRES, SqlCarts, SqlCustomers
+from partnercart.server.storage.sql_orders import SqlCheckouts, SqlOrders, SqlSubscriptions
 
 
 class PostgresUnitOfWork:
@@ -23,6 +24,9 @@ class PostgresUnitOfWork:
         self._cursor = cursor
         self.customers = SqlCustomers(cursor, POSTGRES)
         self.carts = SqlCarts(cursor, POSTGRES)
+        self.orders = SqlOrders(cursor, POSTGRES)
+        self.subscriptions = SqlSubscriptions(cursor, POSTGRES)
+        self.checkouts = SqlCheckouts(cursor, POSTGRES)
         return self
 
     def __exit__(

@@ -7,6 +7,7 @@ import threading
 from types import TracebackType
 
 from partnercart.server.storage.sql import SQLITE, SqlCarts, SqlCustomers
+from partnercart.server.storage.sql_orders import SqlCheckouts, SqlOrders, SqlSubscriptions
 
 
 class SqliteUnitOfWork:
@@ -17,6 +18,9 @@ class SqliteUnitOfWork:
         self._cursor = cursor
         self.customers = SqlCustomers(cursor, SQLITE)
         self.carts = SqlCarts(cursor, SQLITE)
+        self.orders = SqlOrders(cursor, SQLITE)
+        self.subscriptions = SqlSubscriptions(cursor, SQLITE)
+        self.checkouts = SqlCheckouts(cursor, SQLITE)
 
     def __enter__(self) -> SqliteUnitOfWork:
         # IMMEDIATE takes the write lock up front, so two writers never both read and then
