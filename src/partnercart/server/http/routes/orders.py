@@ -42,11 +42,16 @@ def include_price(request: Request) -> bool:
 
 
 def billing_type(request: Request) -> BillingCycle | None:
-    """``billingType`` in any spelling: ``OneTime``, ``onetime``, ``one_time``, ``Monthly``."""
+    """``billingType`` in any spelling: ``OneTime``, ``onetime``, ``one_time``, ``Monthly``, or
+    the enum's number."""
     raw = request.query_params.get("billingType")
     if raw is None or raw.strip() == "":
         return None
-    found = _CYCLES.get(enum_key(raw.strip()))
+    text = raw.strip()
+    members = list(BillingCycle)
+    if text.isdigit() and int(text) < len(members):
+        return members[int(text)]
+    found = _CYCLES.get(enum_key(text))
     if found is None:
         raise BadRequest(f"Unable to parse enum: {raw}.", code=900126, data=["billingType"])
     return found
