@@ -7,6 +7,7 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from partnercart.schema import codec
 from partnercart.schema.codec import CodecError
@@ -45,10 +46,20 @@ async def codec_error(request: Request, exc: Exception) -> Response:
     return error_response(request, BadRequest(exc.message, data=[exc.path] if exc.path else []))
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    path = request.url.path
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.methods and route.path_regex.match(path):
+            methods |= route.methods
+    return sorted(methods)
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        allowed = ", ".join(_allowed_methods(request))
         error: ApiError = MethodNotAllowed(
             f"The method {request.method} is not allowed on {request.url.path}; "
             f"allowed: {allowed}.",
