@@ -13,18 +13,6 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import Api, make_runtime
-from orders_helpers import (
-    ANNUAL,
-    MONTHLY,
-    ONE_TIME,
-    PUBLISHED_LINES,
-    SOFTWARE,
-    checkout,
-    line,
-    new_cart,
-    rewrite_cart_lines,
-)
 from partnercart.schema.cart import CartError
 from partnercart.schema.timefmt import format_timestamp
 from partnercart.server.domain.carts import Actor
@@ -35,6 +23,18 @@ from partnercart.server.runtime import Runtime, build_runtime
 from partnercart.server.services.checkout import checkout_cart
 from partnercart.server.services.context import Context
 from partnercart.server.settings import Settings
+from tests.conftest import Api, make_runtime
+from tests.orders_helpers import (
+    ANNUAL,
+    MONTHLY,
+    ONE_TIME,
+    PUBLISHED_LINES,
+    SOFTWARE,
+    checkout,
+    line,
+    new_cart,
+    rewrite_cart_lines,
+)
 
 PUBLISHED = json.loads(
     (Path(__file__).parent / "data" / "published_checkout_843c92910439.json").read_text()

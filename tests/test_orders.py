@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from conftest import Api
-from orders_helpers import (
+from partnercart.schema.cart import Pricing
+from partnercart.server.domain.clock import ManualClock
+from tests.conftest import Api
+from tests.orders_helpers import (
     ANNUAL,
     MONTHLY,
     ONE_TIME,
@@ -19,8 +21,6 @@ from orders_helpers import (
     new_cart,
     rewrite_cart_lines,
 )
-from partnercart.schema.cart import Pricing
-from partnercart.server.domain.clock import ManualClock
 
 DELAY = dt.timedelta(seconds=30)
 
