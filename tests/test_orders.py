@@ -124,7 +124,8 @@ def test_provisioning_delay_is_a_setting(tmp_path: Any, clock: ManualClock) -> N
         runtime.close()
 
 
-def test_include_price(api: Api) -> None:
+def test_include_price(db_api: Api) -> None:
+    api = db_api
     customer = api.new_customer()
     cart_id = new_cart(api, customer, [MONTHLY, ANNUAL | {"billingCycle": "monthly"}])
     rewrite_cart_lines(
@@ -160,7 +161,8 @@ def test_include_price(api: Api) -> None:
     assert bad.status_code == 400 and bad.json()["code"] == 900126
 
 
-def test_billing_type_filter(api: Api) -> None:
+def test_billing_type_filter(db_api: Api) -> None:
+    api = db_api
     customer = api.new_customer()
     orders = _checkout(api, customer, [MONTHLY, ONE_TIME, ANNUAL])
     ids = {o["billingCycle"]: o["id"] for o in orders}
@@ -180,7 +182,8 @@ def test_billing_type_filter(api: Api) -> None:
     assert bad.status_code == 400 and bad.json()["code"] == 900126
 
 
-def test_cancel_a_one_time_order(api: Api, clock: ManualClock) -> None:
+def test_cancel_a_one_time_order(db_api: Api, clock: ManualClock) -> None:
+    api = db_api
     customer = api.new_customer()
     (order,) = _checkout(api, customer, [ONE_TIME, SOFTWARE])
     path = f"/v1/customers/{customer}/orders/{order['id']}"
@@ -303,3 +306,15 @@ def test_order_routes_need_a_token(api: Api, path: str) -> None:
     customer = api.new_customer()
     response = api.client.get(f"/v1/customers/{customer}{path}")
     assert response.status_code == 401
+
+
+def test_migration_0002_goes_down_to_0001_and_back(database_url: str) -> None:
+    from partnercart.server.storage import DatabaseUrl, migrate
+
+    url = DatabaseUrl.parse(database_url)
+    assert migrate.head() == "0002"
+    migrate.upgrade(url)
+    migrate.downgrade(url, "0001")
+    assert migrate.current(url) == "0001"
+    migrate.upgrade(url)
+    assert migrate.current(url) == "0002"
