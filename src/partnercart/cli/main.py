@@ -45,8 +45,21 @@ def main() -> None:
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
+@click.option(
+    "--provisioning-delay",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds a new order stays pending before it completes and its subscriptions exist.",
+)
 def serve(
-    host: str, port: int, database: str | None, data_dir: Path, no_migrate: bool, log_level: str
+    host: str,
+    port: int,
+    database: str | None,
+    data_dir: Path,
+    no_migrate: bool,
+    log_level: str,
+    provisioning_delay: float,
 ) -> None:
     """Run the Partner Center API server."""
     import uvicorn
@@ -57,7 +70,12 @@ def serve(
     from partnercart.server.storage import DatabaseUrl
 
     settings = Settings(
-        database=database, data_dir=data_dir, host=host, port=port, migrate_on_start=not no_migrate
+        database=database,
+        data_dir=data_dir,
+        host=host,
+        port=port,
+        migrate_on_start=not no_migrate,
+        provisioning_delay=dt.timedelta(seconds=provisioning_delay),
     )
     try:
         url = DatabaseUrl.parse(settings.database_url())
