@@ -318,3 +318,42 @@ def test_migration_0002_goes_down_to_0001_and_back(database_url: str) -> None:
     assert migrate.current(url) == "0001"
     migrate.upgrade(url)
     assert migrate.current(url) == "0002"
+
+
+def test_operations_not_served_answer_as_documented(api: Api) -> None:
+    """docs/notes/orders-coverage.md: no direct order creation, activation links or attachments."""
+    customer = api.new_customer()
+    (order,) = _checkout(api, customer, [SOFTWARE])
+    base = f"/v1/customers/{customer}/orders"
+    direct = api.post(base, json={"lineItems": [{"lineItemNumber": 0, "offerId": "X"}]})
+    assert direct.status_code == 405 and direct.json()["code"] == 1000
+    assert "GET" in direct.headers["allow"]
+    for path in (
+        f"{base}/{order['id']}/activationlinks",
+        f"{base}/{order['id']}/lineitems/0/activationlinks",
+        f"{base}/{order['id']}/attachments",
+    ):
+        missing = api.get(path)
+        assert missing.status_code == 404 and missing.json()["code"] == 1000, path
+
+
+@pytest.mark.parametrize(
+    ("start", "term", "end"),
+    [
+        (
+            dt.datetime(2026, 3, 1, 17, 5, tzinfo=dt.UTC),
+            "P1M",
+            dt.datetime(2026, 3, 31, tzinfo=dt.UTC),
+        ),
+        (dt.datetime(2026, 3, 1, tzinfo=dt.UTC), "P1Y", dt.datetime(2027, 2, 28, tzinfo=dt.UTC)),
+        (dt.datetime(2028, 2, 29, tzinfo=dt.UTC), "P1Y", dt.datetime(2029, 2, 27, tzinfo=dt.UTC)),
+        (dt.datetime(2026, 1, 15, tzinfo=dt.UTC), "p3y", dt.datetime(2029, 1, 14, tzinfo=dt.UTC)),
+        (dt.datetime(2026, 1, 15, tzinfo=dt.UTC), None, None),
+        (dt.datetime(2026, 1, 15, tzinfo=dt.UTC), "P", None),
+        (dt.datetime(2026, 1, 15, tzinfo=dt.UTC), "1Year", None),
+    ],
+)
+def test_term_end(start: dt.datetime, term: str | None, end: dt.datetime | None) -> None:
+    from partnercart.server.domain.orders import term_end
+
+    assert term_end(start, term) == end
