@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -40,6 +41,13 @@ def main() -> None:
 )
 @click.option("--no-migrate", is_flag=True, help="Do not apply database migrations on start.")
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port (use PostgreSQL for more than a few).",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -58,6 +66,7 @@ def serve(
     database: str | None,
     data_dir: Path,
     no_migrate: bool,
+    workers: int,
     log_level: str,
     provisioning_delay: float,
 ) -> None:
@@ -86,13 +95,36 @@ def serve(
     click.echo(f"partnercart {__version__} listening on http://{host}:{port}")
     click.echo(f"data: {where}; signing key in {data_dir.resolve()}")
     click.echo(f"token: partnercart token --tenant <partner-guid> --data-dir {data_dir}")
+    if workers > 1:
+        click.echo(f"workers: {workers} processes")
     sys.stdout.flush()
-    try:
-        uvicorn.run(
-            create_app(runtime), host=host, port=port, log_level=log_level, access_log=False
-        )
-    finally:
-        runtime.close()
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "access_log": False,
+        # On SIGTERM/SIGINT: stop accepting, finish the requests in flight, then exit.
+        "timeout_graceful_shutdown": 30,
+    }
+    if workers == 1:
+        try:
+            uvicorn.run(create_app(runtime), **common)
+        finally:
+            runtime.close()
+        return
+    import os
+
+    from partnercart.server.http.factory import SETTINGS_ENV
+    from partnercart.server.settings import settings_to_json
+
+    runtime.close()
+    os.environ[SETTINGS_ENV] = settings_to_json(settings).decode()
+    uvicorn.run(
+        "partnercart.server.http.factory:app_from_environment",
+        factory=True,
+        workers=workers,
+        **common,
+    )
 
 
 @main.command()
@@ -136,6 +168,10 @@ def token(
         )
     )
 
+
+from partnercart.cli.db import db  # noqa: E402
+
+main.add_command(db)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

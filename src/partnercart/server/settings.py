@@ -47,3 +47,21 @@ class Settings:
         if self.database:
             return self.database
         return f"sqlite:///{(self.data_dir / 'partnercart.db').as_posix()}"
+
+
+def settings_to_json(settings: Settings) -> bytes:
+    """Settings for a worker process (``serve --workers N`` passes them in the environment)."""
+    import msgspec
+
+    return msgspec.json.encode(settings, enc_hook=lambda v: str(v) if isinstance(v, Path) else v)
+
+
+def settings_from_json(data: bytes | str) -> Settings:
+    import msgspec
+
+    def dec_hook(type_: type, value: object) -> object:
+        if type_ is Path and isinstance(value, str):
+            return Path(value)
+        raise NotImplementedError(type_)
+
+    return msgspec.json.decode(data, type=Settings, dec_hook=dec_hook)

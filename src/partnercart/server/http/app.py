@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -21,7 +24,17 @@ async def ping(request: Request) -> Response:
     return Response(TRIVIAL_BODY, media_type="application/json")
 
 
-def create_app(runtime: Runtime) -> Starlette:
+def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> Starlette:
+    """The app over ``runtime``; with ``owns_runtime`` the app closes it on shutdown."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owns_runtime:
+                runtime.close()
+
     routes = [
         Route("/_partnercart/ping", ping),
         *customers.ROUTES,
@@ -33,6 +46,7 @@ def create_app(runtime: Runtime) -> Starlette:
         routes=routes,
         middleware=[Middleware(PartnerCenterHeaders)],
         exception_handlers=HANDLERS,
+        lifespan=lifespan,
     )
     app.state.runtime = runtime
     app.state.body_limit = runtime.settings.body_limit

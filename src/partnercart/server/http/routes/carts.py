@@ -7,10 +7,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from partnercart.schema.cart import Cart
+from partnercart.server.domain.carts import make_etag
+from partnercart.server.domain.records import CartRecord
 from partnercart.server.http import media
 from partnercart.server.http.auth import authenticate
 from partnercart.server.http.calls import call
 from partnercart.server.services import carts
+
+
+def etag_header(record: CartRecord) -> dict[str, str]:
+    return {"ETag": f'"{make_etag(record.id, record.version)}"'}
 
 
 async def create_cart(request: Request) -> Response:
@@ -24,7 +30,7 @@ async def create_cart(request: Request) -> Response:
         customer_id=request.path_params["customer_id"],
         request=body,
     )
-    return media.render(request, 201, record.body)
+    return media.render(request, 201, record.body, headers=etag_header(record))
 
 
 async def get_cart(request: Request) -> Response:
@@ -38,7 +44,7 @@ async def get_cart(request: Request) -> Response:
         customer_id=request.path_params["customer_id"],
         cart_id=request.path_params["cart_id"],
     )
-    return media.render(request, 200, record.body)
+    return media.render(request, 200, record.body, headers=etag_header(record))
 
 
 async def update_cart(request: Request) -> Response:
@@ -52,9 +58,10 @@ async def update_cart(request: Request) -> Response:
         customer_id=request.path_params["customer_id"],
         cart_id=request.path_params["cart_id"],
         request=body,
+        if_match=request.headers.get("if-match"),
     )
     # The published update-a-cart sample answers 201 Created.
-    return media.render(request, 201, record.body)
+    return media.render(request, 201, record.body, headers=etag_header(record))
 
 
 ROUTES = [
