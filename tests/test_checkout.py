@@ -352,3 +352,45 @@ def test_concurrent_checkouts_make_one_set_of_orders(
             assert record is not None and record.status == "Ordered"
     finally:
         runtime.close()
+
+
+@pytest.mark.postgres
+def test_concurrent_checkouts_over_two_server_processes(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same race over real HTTP: two server processes on one PostgreSQL database, 20
+    checkouts of one cart at once, half through each process."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from tests.servers import Partner, ServerProcess, running
+
+    # The server processes run this checkout's code.
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1] / "src"))
+    data = tmp_path / "data"
+    servers = [ServerProcess(data, pg_url), ServerProcess(data, pg_url, extra=("--no-migrate",))]
+    with running(servers[0]), running(servers[1]):
+        partner = Partner(data)
+        customer = partner.new_customer(servers[0].url)
+        cart = partner.new_cart(servers[0].url, customer, [MONTHLY, ANNUAL, ONE_TIME])
+        path = f"/v1/customers/{customer}/carts/{cart['id']}/checkout"
+        barrier = threading.Barrier(20)
+
+        def one(n: int) -> httpx.Response:
+            barrier.wait()
+            return httpx.post(
+                servers[n % 2].url + path, headers=partner.headers, content=b"", timeout=60
+            )
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            responses = list(pool.map(one, range(20)))
+        assert [r.status_code for r in responses] == [201] * 20
+        assert len({r.content for r in responses}) == 1
+        orders = httpx.get(
+            f"{servers[1].url}/v1/customers/{customer}/orders", headers=partner.headers
+        ).json()
+        assert orders["totalCount"] == 3
+        assert sorted(o["id"] for o in orders["items"]) == sorted(
+            o["id"] for o in responses[0].json()["orders"]
+        )
