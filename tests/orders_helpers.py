@@ -8,6 +8,8 @@ import msgspec
 
 from partnercart.schema import codec
 from partnercart.schema.cart import CartError, Pricing
+from partnercart.schema.common import Attributes
+from partnercart.server.domain.carts import make_etag
 from partnercart.server.domain.records import CartRecord
 from partnercart.server.runtime import Runtime
 
@@ -106,7 +108,13 @@ def rewrite_cart_lines(
             lines[index] = msgspec.structs.replace(lines[index], error=error)
         for index, price in (pricing or {}).items():
             lines[index] = msgspec.structs.replace(lines[index], pricing=price)
-        cart = msgspec.structs.replace(cart, line_items=lines)
+        cart = msgspec.structs.replace(
+            cart,
+            line_items=lines,
+            attributes=Attributes(
+                object_type="Cart", etag=make_etag(record.id, record.version + 1)
+            ),
+        )
         updated = CartRecord(
             id=record.id,
             partner_id=record.partner_id,

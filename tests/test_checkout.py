@@ -167,8 +167,10 @@ def test_checkout_twice_returns_the_same_result_and_one_set_of_orders(
     assert sorted(o["id"] for o in listed["items"]) == sorted(
         o["id"] for o in first.json()["orders"]
     )
-    cart = api.get(f"/v1/customers/{customer}/carts/{cart_id}").json()
+    got = api.get(f"/v1/customers/{customer}/carts/{cart_id}")
+    cart = got.json()
     assert cart["status"] == "Ordered"
+    assert got.headers["etag"] == f'"{cart["attributes"]["etag"]}"'
     with api.runtime.services.store.unit_of_work(write=False) as uow:
         record = uow.carts.get(customer, cart_id)
         assert record is not None and record.status == "Ordered"

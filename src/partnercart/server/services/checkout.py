@@ -10,7 +10,7 @@ from partnercart.schema.common import Attributes
 from partnercart.schema.order import CartCheckoutResult, Order, OrderError
 from partnercart.schema.timefmt import format_timestamp
 from partnercart.server.domain import orders as rules
-from partnercart.server.domain.carts import Actor
+from partnercart.server.domain.carts import Actor, make_etag
 from partnercart.server.domain.errors import BadRequest, Conflict
 from partnercart.server.domain.order_records import CheckoutRecord
 from partnercart.server.domain.records import CartRecord
@@ -99,8 +99,10 @@ def checkout_cart(ctx: Context, *, actor: Actor, customer_id: str, cart_id: str)
 
 
 def _mark_ordered(ctx: Context, actor: Actor, record: CartRecord, *, now_stamp: str) -> None:
+    version = record.version + 1
     cart = msgspec.structs.replace(
         record.document(),
+        attributes=Attributes(object_type="Cart", etag=make_etag(record.id, version)),
         status=CartStatus.ORDERED,
         last_modified_timestamp=now_stamp,
         last_modified_user=actor.user_id,
@@ -112,7 +114,7 @@ def _mark_ordered(ctx: Context, actor: Actor, record: CartRecord, *, now_stamp: 
         created_at=record.created_at,
         expires_at=record.expires_at,
         status=CartStatus.ORDERED.value,
-        version=record.version + 1,
+        version=version,
         body=codec.encode(cart),
     )
     if not ctx.uow.carts.update(updated, expected_version=record.version):
