@@ -309,15 +309,28 @@ def test_order_routes_need_a_token(api: Api, path: str) -> None:
 
 
 def test_migration_0002_goes_down_to_0001_and_back(database_url: str) -> None:
-    from partnercart.server.storage import DatabaseUrl, migrate
+    from partnercart.server.storage import DatabaseUrl, migrate, open_store
 
     url = DatabaseUrl.parse(database_url)
-    assert migrate.head() == "0002"
+    assert migrate.head() == "0004"  # joins 0002 (orders) and 0003 (idempotency)
+    # A database made on the idempotency branch alone gains the order tables.
+    migrate.upgrade(url, "0003")
+    assert migrate.current(url) == "0003"
     migrate.upgrade(url)
+    assert migrate.current(url) == "0004"
+    store = open_store(url)
+    try:
+        with store.unit_of_work(write=False) as uow:
+            assert uow.orders.for_customer(str(uuid.uuid4())) == []
+            assert uow.subscriptions.count_live(str(uuid.uuid4())) == 0
+    finally:
+        store.close()
     migrate.downgrade(url, "0001")
     assert migrate.current(url) == "0001"
-    migrate.upgrade(url)
+    migrate.upgrade(url, "0002")
     assert migrate.current(url) == "0002"
+    migrate.upgrade(url)
+    assert migrate.current(url) == "0004"
 
 
 def test_operations_not_served_answer_as_documented(api: Api) -> None:

@@ -19,8 +19,16 @@ DATA_DIR_HELP = "Where the SQLite file and the signing key live (default: ./.par
 def main() -> None:
     """partnercart: the Partner Center cart, checkout and order API, for testing automation.
 
-    Start a server with `partnercart serve`, get a token with `partnercart token --tenant T`,
-    then call http://127.0.0.1:8400/v1/... as you would call Partner Center.
+    \b
+    1. Start a server:     partnercart serve
+    2. Pick a partner id:  export PARTNERCART_TENANT=$(uuidgen)   (any GUID)
+    3. Drive the API:      partnercart customers create
+                           partnercart carts create CUSTOMER_ID --catalog-item P:S:A
+                           partnercart carts checkout CUSTOMER_ID CART_ID
+
+    Every API command takes --server (env PARTNERCART_URL, default http://127.0.0.1:8400),
+    --tenant (env PARTNERCART_TENANT) or --token (env PARTNERCART_TOKEN), and --json for
+    output a script can read. Run `partnercart COMMAND --help` for examples.
     """
 
 
@@ -60,6 +68,24 @@ def main() -> None:
     type=click.FloatRange(min=0),
     help="Seconds a new order stays pending before it completes and its subscriptions exist.",
 )
+@click.option(
+    "--rate-limit",
+    default=None,
+    metavar="N[/SECONDS]",
+    help="At most N requests per SECONDS (default 60) per partner; 429 beyond.",
+)
+@click.option(
+    "--rate-limit-preset",
+    type=click.Choice(["orders"]),
+    default=None,
+    help="A documented limit: orders = 500 requests a minute per partner.",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="One JSON line per request on stderr (logger partnercart.access).",
+)
 def serve(
     host: str,
     port: int,
@@ -69,15 +95,31 @@ def serve(
     workers: int,
     log_level: str,
     provisioning_delay: float,
+    rate_limit: str | None,
+    rate_limit_preset: str | None,
+    access_log: bool,
 ) -> None:
     """Run the Partner Center API server."""
     import uvicorn
 
+    from partnercart.server.http.accesslog import configure_access_log
     from partnercart.server.http.app import create_app
     from partnercart.server.runtime import build_runtime
-    from partnercart.server.settings import Settings
+    from partnercart.server.settings import RATE_LIMIT_PRESETS, Settings, parse_rate_limit
     from partnercart.server.storage import DatabaseUrl
 
+    if rate_limit and rate_limit_preset:
+        raise click.UsageError("give --rate-limit or --rate-limit-preset, not both")
+    limit: tuple[int, float] | None = None
+    if rate_limit_preset:
+        limit = RATE_LIMIT_PRESETS[rate_limit_preset]
+    elif rate_limit:
+        try:
+            limit = parse_rate_limit(rate_limit)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--rate-limit") from exc
+    if access_log:
+        configure_access_log()
     settings = Settings(
         database=database,
         data_dir=data_dir,
@@ -85,6 +127,9 @@ def serve(
         port=port,
         migrate_on_start=not no_migrate,
         provisioning_delay=dt.timedelta(seconds=provisioning_delay),
+        rate_limit=limit[0] if limit else None,
+        rate_window=limit[1] if limit else 60.0,
+        access_log=access_log,
     )
     try:
         url = DatabaseUrl.parse(settings.database_url())
@@ -103,6 +148,8 @@ def serve(
         "port": port,
         "log_level": log_level,
         "access_log": False,
+        # Our middleware adds Date on every answer; uvicorn's would duplicate it.
+        "date_header": False,
         # On SIGTERM/SIGINT: stop accepting, finish the requests in flight, then exit.
         "timeout_graceful_shutdown": 30,
     }
@@ -169,9 +216,20 @@ def token(
     )
 
 
-from partnercart.cli.db import db  # noqa: E402
+def _register_api_commands() -> None:
+    from partnercart.cli._common import EXIT_CODES_HELP
+    from partnercart.cli.carts import carts
+    from partnercart.cli.catalog import catalog
+    from partnercart.cli.customers import customers
+    from partnercart.cli.db import db
+    from partnercart.cli.orders import orders
 
-main.add_command(db)
+    for group in (customers, carts, orders, catalog, db):
+        main.add_command(group)
+    main.epilog = EXIT_CODES_HELP
+
+
+_register_api_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -9,6 +9,22 @@ from pathlib import Path
 DEFAULT_DATA_DIR = Path(".partnercart")
 DEFAULT_BODY_LIMIT = 1024 * 1024  # 1 MiB; see docs/decisions.md
 
+#: Named rate limits (requests, seconds): "orders" is the documented 500 a minute per tenant.
+RATE_LIMIT_PRESETS: dict[str, tuple[int, float]] = {"orders": (500, 60.0)}
+
+
+def parse_rate_limit(text: str) -> tuple[int, float]:
+    """``N`` (per minute) or ``N/SECONDS``, e.g. ``500``, ``500/60``, ``10/1.5``."""
+    count, _, window = text.strip().partition("/")
+    try:
+        limit = int(count)
+        seconds = float(window) if window else 60.0
+    except ValueError:
+        raise ValueError(f"expected N or N/SECONDS, got {text!r}") from None
+    if limit < 1 or not seconds > 0:
+        raise ValueError(f"the limit and the window must be positive, got {text!r}")
+    return limit, seconds
+
 
 @dataclass(frozen=True, slots=True)
 class AuthSettings:
@@ -42,6 +58,11 @@ class Settings:
     cancellation_window: dt.timedelta = dt.timedelta(days=30)
     #: live subscriptions a customer may hold; a checkout group past it fails (800066)
     max_subscriptions_per_customer: int | None = None
+    #: at most ``rate_limit`` requests per ``rate_window`` seconds per partner (None: no limit)
+    rate_limit: int | None = None
+    rate_window: float = 60.0
+    #: one JSON line per request on the ``partnercart.access`` logger (INFO)
+    access_log: bool = True
 
     def database_url(self) -> str:
         if self.database:

@@ -11,9 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from partnercart.server.http.accesslog import AccessLog
+from partnercart.server.http.calls import ExpirySweeper
 from partnercart.server.http.errors import HANDLERS
 from partnercart.server.http.middleware import PartnerCenterHeaders
 from partnercart.server.http.routes import carts, customers, identity, orders
+from partnercart.server.http.throttle import Throttle
 from partnercart.server.runtime import Runtime
 
 TRIVIAL_BODY = b'{"status":"ok"}'
@@ -42,12 +45,21 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> Starlette:
         *orders.ROUTES,
         *identity.ROUTES,
     ]
+    settings = runtime.settings
+    middleware = [Middleware(PartnerCenterHeaders)]
+    if settings.access_log:
+        templates = {r.endpoint: r.path for r in routes if isinstance(r, Route)}
+        middleware.insert(0, Middleware(AccessLog, templates=templates))
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(PartnerCenterHeaders)],
+        middleware=middleware,
         exception_handlers=HANDLERS,
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.state.body_limit = runtime.settings.body_limit
+    app.state.body_limit = settings.body_limit
+    app.state.throttle = (
+        Throttle(settings.rate_limit, settings.rate_window) if settings.rate_limit else None
+    )
+    app.state.idempotency_sweeper = ExpirySweeper()
     return app

@@ -5,10 +5,15 @@ from __future__ import annotations
 import base64
 import os
 import socket
+import time
 import uuid
+from email.utils import formatdate
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from partnercart.schema import codec
+from partnercart.schema.common import ErrorBody
 
 SERVER_ID = f"partnercart-{socket.gethostname()}-{os.getpid()}"
 
@@ -43,13 +48,40 @@ def _clean(value: str | None, limit: int = 128) -> str | None:
     return value
 
 
+class _HttpDate:
+    """The ``Date`` header value, formatted once per second."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._value = b""
+
+    def __call__(self) -> bytes:
+        second = int(time.time())
+        if second != self._second:
+            self._value = formatdate(second, usegmt=True).encode()
+            self._second = second
+        return self._value
+
+
+def _unexpected_body() -> bytes:
+    return codec.encode(ErrorBody(code=800003, description="Unexpected service error.", data=[]))
+
+
 class PartnerCenterHeaders:
     """Normalises ``/v1.0/`` to ``/v1/`` and drops a trailing slash; echoes ``MS-RequestId`` and
     ``MS-CorrelationId`` (made up when absent), extends ``MS-CV``, echoes ``X-Locale`` and adds
-    ``MS-ServerId``. The chosen ids are put in ``scope["state"]`` for the handlers."""
+    ``MS-ServerId`` and ``Date`` (when the server has not), on every answer, errors included.
+    The chosen ids are put in ``scope["state"]`` for the handlers and the access log.
+
+    The path is rewritten in the scope itself, so outer middleware (the access log) sees the
+    route the router matched. An unhandled exception before the answer started becomes the
+    500 error body here, so even that answer carries the headers; the exception still
+    propagates to Starlette's error middleware, which logs it.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._date = _HttpDate()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,7 +93,8 @@ class PartnerCenterHeaders:
         if len(path) > 1 and path.endswith("/"):
             path = path.rstrip("/") or "/"
         if path != scope["path"]:
-            scope = dict(scope, path=path, raw_path=path.encode())
+            scope["path"] = path
+            scope["raw_path"] = path.encode()
         sent_request_id = _clean(_header(scope, b"ms-requestid"))
         request_id = sent_request_id or str(uuid.uuid4())
         correlation_id = _clean(_header(scope, b"ms-correlationid")) or str(uuid.uuid4())
@@ -78,10 +111,32 @@ class PartnerCenterHeaders:
             (b"x-locale", locale.encode()),
             (b"ms-serverid", SERVER_ID.encode()),
         ]
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *extra]
+                started = True
+                headers = [*message.get("headers", []), *extra]
+                if not any(key.lower() == b"date" for key, _ in headers):
+                    headers.append((b"date", self._date()))
+                message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not started:
+                body = _unexpected_body()
+                await send_with_headers(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [
+                            (b"content-type", b"application/json; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send_with_headers({"type": "http.response.body", "body": body})
+            raise

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Protocol
 
+from partnercart.server.domain.idempotency import StoredResponse
 from partnercart.server.domain.order_records import CheckoutRecord, OrderRecord, SubscriptionRecord
 from partnercart.server.domain.records import CartRecord, CustomerRecord
 
@@ -77,6 +78,25 @@ class CheckoutRepository(Protocol):
     def get(self, customer_id: str, cart_id: str) -> CheckoutRecord | None: ...
 
 
+class IdempotencyRepository(Protocol):
+    """Stored answers of ``MS-RequestId`` requests, keyed by ``(partner_id, request_id)``."""
+
+    def claim(self, partner_id: str, request_id: str) -> bool:
+        """Hold the key until the unit of work ends, without waiting; ``False`` when another
+        running transaction holds it."""
+        ...
+
+    def get(self, partner_id: str, request_id: str) -> StoredResponse | None: ...
+
+    def put(self, record: StoredResponse) -> None:
+        """Store (or replace an expired) answer, in this unit of work."""
+        ...
+
+    def purge(self, now_micros: int) -> int:
+        """Delete the answers expired at ``now_micros`` (microseconds since the epoch)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: committed when the block ends normally, rolled back otherwise."""
 
@@ -94,6 +114,9 @@ class UnitOfWork(Protocol):
 
     @property
     def checkouts(self) -> CheckoutRepository: ...
+
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -7,6 +7,7 @@ from types import TracebackType
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from partnercart.server.storage.idempotency import SqlIdempotency
 from partnercart.server.storage.sql import POSTGRES, SqlCarts, SqlCustomers
 from partnercart.server.storage.sql_orders import SqlCheckouts, SqlOrders, SqlSubscriptions
 
@@ -27,6 +28,7 @@ class PostgresUnitOfWork:
         self.orders = SqlOrders(cursor, POSTGRES)
         self.subscriptions = SqlSubscriptions(cursor, POSTGRES)
         self.checkouts = SqlCheckouts(cursor, POSTGRES)
+        self.idempotency = SqlIdempotency(cursor, POSTGRES, advisory_locks=True)
         return self
 
     def __exit__(

@@ -6,6 +6,7 @@ import sqlite3
 import threading
 from types import TracebackType
 
+from partnercart.server.storage.idempotency import SqlIdempotency
 from partnercart.server.storage.sql import SQLITE, SqlCarts, SqlCustomers
 from partnercart.server.storage.sql_orders import SqlCheckouts, SqlOrders, SqlSubscriptions
 
@@ -21,6 +22,7 @@ class SqliteUnitOfWork:
         self.orders = SqlOrders(cursor, SQLITE)
         self.subscriptions = SqlSubscriptions(cursor, SQLITE)
         self.checkouts = SqlCheckouts(cursor, SQLITE)
+        self.idempotency = SqlIdempotency(cursor, SQLITE, advisory_locks=False)
 
     def __enter__(self) -> SqliteUnitOfWork:
         # IMMEDIATE takes the write lock up front, so two writers never both read and then

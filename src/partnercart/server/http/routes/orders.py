@@ -20,10 +20,14 @@ from partnercart.schema.order import (
 from partnercart.server.domain.errors import BadRequest
 from partnercart.server.http import media
 from partnercart.server.http.auth import authenticate
-from partnercart.server.http.calls import call
+from partnercart.server.http.calls import call, write
 from partnercart.server.services import checkout, orders
 
 _CYCLES = {enum_key(c.value): c for c in BillingCycle} | {enum_key(c.name): c for c in BillingCycle}
+
+
+def _as_bytes(body: bytes) -> bytes:
+    return body
 
 
 def include_price(request: Request) -> bool:
@@ -70,15 +74,16 @@ async def checkout_cart(request: Request) -> Response:
             raise BadRequest(
                 'Checkout takes no body: send none, or the JSON string "success".', data=["$"]
             )
-    body = await call(
+    done = await write(
         request,
         checkout.checkout_cart,
-        write=True,
         actor=actor,
+        status=201,
+        body_of=_as_bytes,
         customer_id=request.path_params["customer_id"],
         cart_id=request.path_params["cart_id"],
     )
-    return media.render(request, 201, body)
+    return media.render(request, done.status, done.body, headers=done.headers)
 
 
 async def get_order(request: Request) -> Response:
@@ -137,16 +142,17 @@ async def provisioning_status(request: Request) -> Response:
 async def patch_order(request: Request) -> Response:
     actor = authenticate(request)
     body = await media.parse_body(request, Order)
-    order = await call(
+    done = await write(
         request,
         orders.patch_order,
-        write=True,
         actor=actor,
+        status=200,
+        body_of=codec.encode,
         customer_id=request.path_params["customer_id"],
         order_id=request.path_params["order_id"],
         request=body,
     )
-    return media.render(request, 200, order)
+    return media.render(request, done.status, done.body, headers=done.headers)
 
 
 async def list_subscriptions(request: Request) -> Response:
