@@ -370,3 +370,23 @@ def test_term_end(start: dt.datetime, term: str | None, end: dt.datetime | None)
     from partnercart.server.domain.orders import term_end
 
     assert term_end(start, term) == end
+
+
+def test_checkout_and_cancel_honour_ms_request_id(api: Api) -> None:
+    from partnercart.server.domain.idempotency import REPLAY_HEADER
+
+    customer = api.new_customer()
+    cart_id = new_cart(api, customer, [SOFTWARE])
+    key = {"MS-RequestId": str(uuid.uuid4())}
+    first = checkout(api, customer, cart_id, headers=key)
+    again = checkout(api, customer, cart_id, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content and again.headers[REPLAY_HEADER] == "true"
+    path = f"/v1/customers/{customer}/orders/{first.json()['orders'][0]['id']}"
+    cancel_key = {"MS-RequestId": str(uuid.uuid4())}
+    cancelled = api.request("PATCH", path, json={"status": "cancelled"}, headers=cancel_key)
+    replayed = api.request("PATCH", path, json={"status": "cancelled"}, headers=cancel_key)
+    assert cancelled.status_code == replayed.status_code == 200
+    assert replayed.content == cancelled.content and replayed.headers[REPLAY_HEADER] == "true"
+    reused = api.request("PATCH", path, json={"status": "completed"}, headers=cancel_key)
+    assert reused.status_code == 422
