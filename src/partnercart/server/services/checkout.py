@@ -9,6 +9,7 @@ from partnercart.schema.cart import CartStatus
 from partnercart.schema.common import Attributes
 from partnercart.schema.order import CartCheckoutResult, Order, OrderError
 from partnercart.schema.timefmt import format_timestamp
+from partnercart.server.domain import carts as cart_rules
 from partnercart.server.domain import orders as rules
 from partnercart.server.domain.carts import Actor, make_etag
 from partnercart.server.domain.errors import BadRequest, Conflict
@@ -21,13 +22,17 @@ from partnercart.server.services.context import Context
 def checkout_cart(ctx: Context, *, actor: Actor, customer_id: str, cart_id: str) -> bytes:
     """The CartCheckoutResult of the cart, as JSON.
 
-    The cart row is locked for the whole transaction, so concurrent checkouts of one cart run
-    one after the other: the first makes the orders and stores its answer; every later one
-    (concurrent or not) finds the cart ``Ordered`` and gets that stored answer back unchanged.
+    An active cart's row is locked for the whole transaction, so concurrent checkouts of one
+    cart run one after the other: the first makes the orders and stores its answer; every later
+    one (concurrent or not) finds the cart ``Ordered`` and gets that stored answer back
+    unchanged, without taking the lock.
     """
-    customer, record = load_cart(
-        ctx, actor=actor, customer_id=customer_id, cart_id=cart_id, for_update=True
-    )
+    customer, record = load_cart(ctx, actor=actor, customer_id=customer_id, cart_id=cart_id)
+    if record.status != CartStatus.ORDERED.value:
+        # Ordered is final, so only a cart still active needs the lock (a row lock is a write
+        # on PostgreSQL); read it again under the lock, as another checkout may have won.
+        locked = ctx.uow.carts.get(customer.id, record.id, for_update=True)
+        record = cart_rules.require_live(locked, cart_id, ctx.clock.now())
     if record.status == CartStatus.ORDERED.value:
         stored = ctx.uow.checkouts.get(customer.id, record.id)
         if stored is None:
