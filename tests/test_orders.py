@@ -390,3 +390,28 @@ def test_checkout_and_cancel_honour_ms_request_id(api: Api) -> None:
     assert replayed.content == cancelled.content and replayed.headers[REPLAY_HEADER] == "true"
     reused = api.request("PATCH", path, json={"status": "completed"}, headers=cancel_key)
     assert reused.status_code == 422
+
+
+def test_order_schema_public_surface() -> None:
+    from partnercart.schema import order
+
+    assert sorted(order.__all__) == [
+        "CartCheckoutResult",
+        "Order",
+        "OrderCollection",
+        "OrderError",
+        "OrderLineItem",
+        "OrderLineItemLinks",
+        "OrderLineItemProvisioningStatus",
+        "OrderLinks",
+        "OrderStatus",
+        "Pricing",
+        "ProvisioningStatus",
+        "ProvisioningStatusCollection",
+        "QuantityProvisioningStatus",
+        "Subscription",
+        "SubscriptionCollection",
+        "SubscriptionLinks",
+        "SubscriptionStatus",
+    ]
+    assert all(hasattr(order, name) for name in order.__all__)
