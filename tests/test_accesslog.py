@@ -42,7 +42,7 @@ def test_one_line_per_request(api: Api, caplog: pytest.LogCaptureFixture) -> Non
     caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
     request_id, correlation_id = str(uuid.uuid4()), str(uuid.uuid4())
     headers = {"MS-RequestId": request_id, "MS-CorrelationId": correlation_id}
-    body = {"lineItems": [{"catalogItemId": "CFQ7TTC0LH18:0001:CFQ7TTC0K971", "quantity": 1}]}
+    body = {"lineItems": [{"catalogItemId": "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS", "quantity": 1}]}
     first = api.post(f"/v1/customers/{customer}/carts/", json=body, headers=headers)
     again = api.post(f"/v1/customers/{customer}/carts", json=body, headers=headers)
     assert first.status_code == again.status_code == 201

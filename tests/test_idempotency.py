@@ -20,7 +20,7 @@ from partnercart.server.storage.idempotency import advisory_key
 from tests.conftest import Api, customer_body, make_runtime
 from tests.dbcount import count, query
 
-LINE = {"catalogItemId": "CFQ7TTC0LH18:0001:CFQ7TTC0K971", "quantity": 1, "billingCycle": "monthly"}
+LINE = {"catalogItemId": "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS", "quantity": 1, "billingCycle": "monthly"}
 
 
 def cart_body(quantity: int = 1) -> dict[str, Any]:
@@ -248,8 +248,8 @@ def test_same_id_while_the_first_runs_is_409(pg_api: Api, pg_url: str) -> None:
 def test_migration_up_down_up(database_url: str) -> None:
     url = DatabaseUrl.parse(database_url)
     migrate.upgrade(url)
-    assert migrate.current(url) == migrate.head() == "0003"
+    assert migrate.current(url) == migrate.head() == "0004"
     migrate.downgrade(url, "0001")
     assert migrate.current(url) == "0001"
     migrate.upgrade(url)
-    assert migrate.current(url) == "0003"
+    assert migrate.current(url) == "0004"

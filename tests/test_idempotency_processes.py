@@ -119,7 +119,7 @@ def test_two_processes_honour_one_request_id_once(shared_database: str, tmp_path
         created = httpx.post(f"{urls[0]}/v1/customers", json=customer_body(), headers=auth)
         assert created.status_code == 201, created.text
         customer = created.json()["id"]
-        body = {"lineItems": [{"catalogItemId": "CFQ7TTC0LH18:0001:CFQ7TTC0K971", "quantity": 1}]}
+        body = {"lineItems": [{"catalogItemId": "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS", "quantity": 1}]}
         statuses: list[int] = []
         for _ in range(ROUNDS):
             headers = {**auth, "MS-RequestId": str(uuid.uuid4())}

@@ -62,7 +62,7 @@ def test_carts_create_from_flags_get_and_update_from_a_file(
         "create",
         customer,
         "--catalog-item",
-        "CFQ7TTC0LH18:0001:CFQ7TTC0K59J",
+        "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS",
         "--catalog-item",
         "CFQ7TTC0LFLS:0002:CFQ7TTC0KDLJ",
         "--quantity",
@@ -86,7 +86,7 @@ def test_carts_create_from_flags_get_and_update_from_a_file(
 
     table = run(env, "carts", "get", customer, cart["id"])
     assert table.exit_code == 0
-    assert "CFQ7TTC0LH18:0001:CFQ7TTC0K59J" in table.stdout and "Active" in table.stdout
+    assert "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS" in table.stdout and "Active" in table.stdout
 
 
 def test_carts_create_from_a_yaml_file_in_pascal_case(env: dict[str, str], tmp_path: Path) -> None:
@@ -99,7 +99,7 @@ def test_carts_create_from_a_yaml_file_in_pascal_case(env: dict[str, str], tmp_p
                 "LineItems": [
                     {
                         "Id": 0,
-                        "CatalogItemId": "CFQ7TTC0LH18:0001:CFQ7TTC0K59J",
+                        "CatalogItemId": "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS",
                         "Quantity": 4,
                         "TermDuration": "P1M",
                         "BillingCycle": "Monthly",

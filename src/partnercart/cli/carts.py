@@ -30,7 +30,7 @@ def carts() -> None:
 
     \b
     Examples:
-      partnercart carts create CUSTOMER_ID --catalog-item CFQ7TTC0LH18:0001:CFQ7TTC0K59J \\
+      partnercart carts create CUSTOMER_ID --catalog-item CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS \\
           --quantity 5 --term P1M --billing monthly
       partnercart carts create CUSTOMER_ID --file cart.yaml
       partnercart carts get CUSTOMER_ID CART_ID --json > cart.json
@@ -241,7 +241,7 @@ def seed(
     --catalog-item each cart has one Microsoft 365 Business Basic line.
     """
     if path is None and not catalog_items:
-        catalog_items = ("CFQ7TTC0LH18:0001:CFQ7TTC0K59J",)
+        catalog_items = ("CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS",)
     try:
         cart = cart_from_options(path, catalog_items, quantity, term, billing)
     except click.UsageError as exc:

@@ -21,8 +21,8 @@ def catalog() -> None:
     \b
     Examples:
       partnercart catalog products --target-view OnlineServices
-      partnercart catalog skus CFQ7TTC0LH18
-      partnercart catalog availabilities CFQ7TTC0LH18 0001
+      partnercart catalog skus CFQ7TTC0LFLZ
+      partnercart catalog availabilities CFQ7TTC0LFLZ 0002
     """
 
 

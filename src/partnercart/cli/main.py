@@ -74,6 +74,13 @@ def main() -> None:
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
 @click.option(
+    "--provisioning-delay",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds a new order stays pending before it completes and its subscriptions exist.",
+)
+@click.option(
     "--rate-limit",
     default=None,
     metavar="N[/SECONDS]",
@@ -137,6 +144,7 @@ def serve(
     catalog_files: tuple[Path, ...],
     catalog_replace: bool,
     log_level: str,
+    provisioning_delay: float,
     rate_limit: str | None,
     rate_limit_preset: str | None,
     access_log: bool,
@@ -192,6 +200,7 @@ def serve(
         migrate_on_start=not no_migrate,
         catalog_files=catalog_files,
         catalog_replace=catalog_replace,
+        provisioning_delay=dt.timedelta(seconds=provisioning_delay),
         rate_limit=limit[0] if limit else None,
         rate_window=limit[1] if limit else 60.0,
         access_log=access_log,

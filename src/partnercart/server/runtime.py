@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from partnercart.server.catalog import load_catalog
 from partnercart.server.domain.clock import Clock, SystemClock
 from partnercart.server.domain.ids import IdSource, RandomIds
+from partnercart.server.domain.orders import OrderPolicy
 from partnercart.server.identity.clients import ClientRegistry
 from partnercart.server.identity.jwks import open_jwks
 from partnercart.server.identity.keys import SigningKey, load_or_create_admin_key
@@ -80,8 +81,17 @@ def build_runtime(
 
         migrate.upgrade(url)
     store = open_store(url, pool_size=settings.pool_size)
+    orders = OrderPolicy(
+        provisioning_delay=settings.provisioning_delay,
+        cancellation_window=settings.cancellation_window,
+        max_subscriptions_per_customer=settings.max_subscriptions_per_customer,
+    )
     services = Services(
-        store=store, clock=clock or SystemClock(), ids=ids or RandomIds(), catalog=catalog
+        store=store,
+        clock=clock or SystemClock(),
+        ids=ids or RandomIds(),
+        catalog=catalog,
+        orders=orders,
     )
     return Runtime(
         settings=settings,

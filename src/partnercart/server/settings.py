@@ -61,6 +61,12 @@ class Settings:
     migrate_on_start: bool = True
     pool_size: int = 10
     auth: AuthSettings = field(default_factory=AuthSettings)
+    #: how long a new order stays ``pending`` on the server's clock before it is ``completed``
+    provisioning_delay: dt.timedelta = dt.timedelta(seconds=30)
+    #: how long after purchase a one-time order may still be cancelled with PATCH order
+    cancellation_window: dt.timedelta = dt.timedelta(days=30)
+    #: live subscriptions a customer may hold; a checkout group past it fails (800066)
+    max_subscriptions_per_customer: int | None = None
     #: at most ``rate_limit`` requests per ``rate_window`` seconds per partner (None: no limit)
     rate_limit: int | None = None
     rate_window: float = 60.0

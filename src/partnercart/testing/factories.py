@@ -10,7 +10,7 @@ from partnercart.schema.customer import Address, BillingProfile, CompanyProfile,
 __all__ = ["DEFAULT_CATALOG_ITEM", "sample_cart", "sample_customer"]
 
 #: Microsoft 365 Business Basic, 1-month term (a catalog item id from the published samples).
-DEFAULT_CATALOG_ITEM = "CFQ7TTC0LH18:0001:CFQ7TTC0K59J"
+DEFAULT_CATALOG_ITEM = "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS"
 
 
 def sample_customer(*, country: str = "US", domain: str | None = None) -> Customer:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import msgspec
@@ -59,7 +60,12 @@ def assign_order_groups(lines: list[CartLineItem]) -> None:
 
 
 def _prepare_lines(
-    request: Cart, customer: CustomerRecord, *, catalog: Catalog, now: dt.datetime
+    request: Cart,
+    customer: CustomerRecord,
+    *,
+    catalog: Catalog,
+    now: dt.datetime,
+    owned_seats: Mapping[str, int],
 ) -> list[CartLineItem]:
     """The request's lines as the server keeps them: ids, currency, errors, prices, groups."""
     if len(request.line_items) > MAX_LINE_ITEMS:
@@ -89,6 +95,7 @@ def _prepare_lines(
         market=Market(country=customer.country.upper(), currency=currency),
         now=now,
         partner_attestation=request.partner_on_record_attestation_accepted is True,
+        owned_seats=owned_seats,
     )
     validate_lines(lines, check)
     assign_order_groups(lines)
@@ -145,6 +152,7 @@ def new_cart(
     actor: Actor,
     now: dt.datetime,
     catalog: Catalog,
+    owned_seats: Mapping[str, int] | None = None,
 ) -> tuple[Cart, dt.datetime]:
     """The Cart a create request makes, and when it expires."""
     expires = now + CART_LIFETIME
@@ -156,7 +164,9 @@ def new_cart(
         expiration_timestamp=format_timestamp(expires),
         last_modified_user=actor.user_id,
         status=CartStatus.ACTIVE,
-        line_items=_prepare_lines(request, customer, catalog=catalog, now=now),
+        line_items=_prepare_lines(
+            request, customer, catalog=catalog, now=now, owned_seats=owned_seats or {}
+        ),
         partner_on_record_attestation_accepted=request.partner_on_record_attestation_accepted,
         links=SelfLinks(self=link(cart_uri(customer.id, cart_id))),
         attributes=Attributes(object_type="Cart", etag=make_etag(cart_id, 1)),
@@ -173,6 +183,7 @@ def replaced_cart(
     now: dt.datetime,
     catalog: Catalog,
     version: int,
+    owned_seats: Mapping[str, int] | None = None,
 ) -> Cart:
     """The whole cart replaced by ``request``; identity, creation and expiry are kept."""
     assert current.id is not None
@@ -181,7 +192,9 @@ def replaced_cart(
         attributes=Attributes(object_type="Cart", etag=make_etag(current.id, version)),
         last_modified_timestamp=format_timestamp(now),
         last_modified_user=actor.user_id,
-        line_items=_prepare_lines(request, customer, catalog=catalog, now=now),
+        line_items=_prepare_lines(
+            request, customer, catalog=catalog, now=now, owned_seats=owned_seats or {}
+        ),
         partner_on_record_attestation_accepted=request.partner_on_record_attestation_accepted,
     )
 

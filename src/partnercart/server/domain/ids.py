@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import secrets
 import uuid
 from typing import Protocol
 
@@ -10,10 +11,17 @@ from typing import Protocol
 class IdSource(Protocol):
     def uuid(self) -> str: ...
 
+    def hex12(self) -> str:
+        """Twelve lower-case hex digits: the id of a new-commerce order (``f76c6b7f449d``)."""
+        ...
+
 
 class RandomIds:
     def uuid(self) -> str:
         return str(uuid.uuid4())
+
+    def hex12(self) -> str:
+        return secrets.token_hex(6)
 
 
 class SeededIds:
@@ -24,6 +32,9 @@ class SeededIds:
 
     def uuid(self) -> str:
         return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+    def hex12(self) -> str:
+        return f"{self._random.getrandbits(48):012x}"
 
 
 def is_guid(text: str) -> bool:

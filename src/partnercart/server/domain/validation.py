@@ -73,6 +73,9 @@ class CartContext:
     partner_attestation: bool = False
     #: end dates of the customer's active non-trial subscriptions a line may coterminate with.
     coterm_end_dates: frozenset[dt.date] = field(default_factory=frozenset)
+    #: seats the customer already owns, by ``PRODUCT:SKU`` (live subscriptions): an add-on may
+    #: build on these instead of on a base line in the same cart.
+    owned_seats: Mapping[str, int] = field(default_factory=dict)
 
 
 class LineProblem(Exception):
@@ -497,9 +500,9 @@ def _check_legacy(line: CartLineItem, ctx: CartContext, *, nested: bool) -> None
 # The cart-wide add-on rule, then the entry point.
 
 
-def _addon_seats(lines: Iterable[tuple[CartLineItem, Offer]]) -> None:
+def _addon_seats(lines: Iterable[tuple[CartLineItem, Offer]], owned: Mapping[str, int]) -> None:
     resolved = list(lines)
-    seats_of: dict[str, int] = {}
+    seats_of: dict[str, int] = {k.upper(): v for k, v in owned.items()}
     for base, base_offer in resolved:
         key = f"{base_offer.product.id}:{base_offer.sku.id}".upper()
         seats_of[key] = seats_of.get(key, 0) + base.quantity
@@ -517,8 +520,9 @@ def _addon_seats(lines: Iterable[tuple[CartLineItem, Offer]]) -> None:
             line.error = CartError(
                 error_code=BASE_OFFER_SEATS_NOT_MET,
                 error_description=(
-                    f"Add-on {offer.catalog_item_id} needs a line for one of its base offers "
-                    f"({', '.join(offer.prerequisite_skus)}) in the same cart."
+                    f"Add-on {offer.catalog_item_id} needs one of its base offers "
+                    f"({', '.join(offer.prerequisite_skus)}) in the same cart or among the "
+                    "customer's subscriptions."
                 ),
                 additional_information=info,
             )
@@ -527,7 +531,7 @@ def _addon_seats(lines: Iterable[tuple[CartLineItem, Offer]]) -> None:
                 error_code=BASE_OFFER_SEATS_NOT_MET,
                 error_description=(
                     f"Add-on {offer.catalog_item_id} asks for {line.quantity} seat(s) but its "
-                    f"base offers in the cart have {seats}."
+                    f"base offers in the cart and the customer's subscriptions have {seats}."
                 ),
                 additional_information=info,
             )
@@ -566,4 +570,4 @@ def validate_lines(lines: list[CartLineItem], ctx: CartContext) -> None:
                     _check_legacy(addon, ctx, nested=True)
                 except LineProblem as problem:
                     addon.error = problem.error
-    _addon_seats(resolved)
+    _addon_seats(resolved, ctx.owned_seats)

@@ -15,7 +15,7 @@ from partnercart.server.http.accesslog import AccessLog
 from partnercart.server.http.calls import ExpirySweeper
 from partnercart.server.http.errors import HANDLERS
 from partnercart.server.http.middleware import PartnerCenterHeaders
-from partnercart.server.http.routes import carts, catalog, customers, identity, partners
+from partnercart.server.http.routes import carts, catalog, customers, identity, orders, partners
 from partnercart.server.http.throttle import Throttle
 from partnercart.server.runtime import Runtime
 
@@ -43,6 +43,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> Starlette:
         *customers.ROUTES,
         *carts.ROUTES,
         *catalog.ROUTES,
+        *orders.ROUTES,
         *identity.ROUTES,
         *partners.ROUTES,
     ]

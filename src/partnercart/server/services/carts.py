@@ -12,12 +12,34 @@ from partnercart.server.domain.records import CartRecord, CustomerRecord
 from partnercart.server.services.context import Context, owned_customer
 
 
+def owned_seats(ctx: Context, customer_id: str) -> dict[str, int]:
+    """Seats of the customer's live subscriptions by ``PRODUCT:SKU``: the bases an add-on line
+    may build on without a base line in the same cart."""
+    seats: dict[str, int] = {}
+    for record in ctx.uow.subscriptions.for_customer(customer_id):
+        if record.cancelled_at is not None:
+            continue
+        subscription = record.document()
+        product, _, rest = (subscription.offer_id or "").partition(":")
+        sku = rest.partition(":")[0]
+        if product and sku:
+            key = f"{product}:{sku}".upper()
+            seats[key] = seats.get(key, 0) + (subscription.quantity or 0)
+    return seats
+
+
 def create_cart(ctx: Context, *, actor: Actor, customer_id: str, request: Cart) -> CartRecord:
     now = ctx.clock.now()
     customer = owned_customer(ctx.uow, actor.partner_id, customer_id)
     cart_id = ctx.ids.uuid()
     cart, expires = rules.new_cart(
-        request, cart_id=cart_id, customer=customer, actor=actor, now=now, catalog=ctx.catalog
+        request,
+        cart_id=cart_id,
+        customer=customer,
+        actor=actor,
+        now=now,
+        catalog=ctx.catalog,
+        owned_seats=owned_seats(ctx, customer.id),
     )
     record = CartRecord(
         id=cart_id,
@@ -76,6 +98,7 @@ def update_cart(
         now=ctx.clock.now(),
         catalog=ctx.catalog,
         version=current.version + 1,
+        owned_seats=owned_seats(ctx, customer.id),
     )
     record = CartRecord(
         id=current.id,

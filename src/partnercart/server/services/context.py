@@ -13,6 +13,7 @@ from partnercart.server.catalog import Catalog, default_catalog
 from partnercart.server.domain.clock import Clock
 from partnercart.server.domain.errors import customer_not_found, no_relationship
 from partnercart.server.domain.ids import IdSource, is_guid
+from partnercart.server.domain.orders import OrderPolicy
 from partnercart.server.domain.records import CustomerRecord
 from partnercart.server.storage.ports import Store, UnitOfWork
 
@@ -25,6 +26,7 @@ class Services:
     clock: Clock
     ids: IdSource
     catalog: Catalog = field(default_factory=default_catalog)
+    orders: OrderPolicy = field(default_factory=OrderPolicy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +36,9 @@ class Context:
     uow: UnitOfWork
     clock: Clock
     ids: IdSource
-    #: required, so a context can never silently fall back to the default catalog.
+    #: required, so a context can never silently fall back to the default catalog or policy.
     catalog: Catalog
+    orders: OrderPolicy
 
 
 def owned_customer(uow: UnitOfWork, partner_id: str, customer_id: str) -> CustomerRecord:

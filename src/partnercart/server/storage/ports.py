@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Protocol
 
 from partnercart.server.domain.idempotency import StoredResponse
+from partnercart.server.domain.order_records import CheckoutRecord, OrderRecord, SubscriptionRecord
 from partnercart.server.domain.records import CartRecord, CustomerRecord
 
 
@@ -35,6 +38,50 @@ class CartRepository(Protocol):
         ...
 
 
+class OrderRepository(Protocol):
+    def add(self, record: OrderRecord) -> None: ...
+
+    def get(
+        self, customer_id: str, order_id: str, *, for_update: bool = False
+    ) -> OrderRecord | None:
+        """The order of that customer; ``for_update`` locks it until the unit of work ends."""
+        ...
+
+    def for_customer(
+        self, customer_id: str, *, billing_cycle: str | None = None
+    ) -> list[OrderRecord]:
+        """The customer's orders, oldest first, optionally of one billing cycle."""
+        ...
+
+    def for_cart(self, cart_id: str) -> list[OrderRecord]: ...
+
+    def set_status(self, record: OrderRecord, status: str) -> bool:
+        """Store ``status`` if the order is still at ``record.version``."""
+        ...
+
+
+class SubscriptionRepository(Protocol):
+    def add(self, record: SubscriptionRecord) -> None: ...
+
+    def get(self, customer_id: str, subscription_id: str) -> SubscriptionRecord | None: ...
+
+    def for_order(self, customer_id: str, order_id: str) -> list[SubscriptionRecord]: ...
+
+    def for_customer(self, customer_id: str) -> list[SubscriptionRecord]: ...
+
+    def count_live(self, customer_id: str) -> int:
+        """How many of the customer's subscriptions are not cancelled."""
+        ...
+
+    def cancel(self, order_id: str, line_numbers: Sequence[int], at: dt.datetime) -> None: ...
+
+
+class CheckoutRepository(Protocol):
+    def add(self, record: CheckoutRecord) -> None: ...
+
+    def get(self, customer_id: str, cart_id: str) -> CheckoutRecord | None: ...
+
+
 class IdempotencyRepository(Protocol):
     """Stored answers of ``MS-RequestId`` requests, keyed by ``(partner_id, request_id)``."""
 
@@ -62,6 +109,15 @@ class UnitOfWork(Protocol):
 
     @property
     def carts(self) -> CartRepository: ...
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
+
+    @property
+    def checkouts(self) -> CheckoutRepository: ...
 
     @property
     def idempotency(self) -> IdempotencyRepository: ...

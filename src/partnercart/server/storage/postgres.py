@@ -9,6 +9,7 @@ from psycopg_pool import ConnectionPool
 
 from partnercart.server.storage.idempotency import SqlIdempotency
 from partnercart.server.storage.sql import POSTGRES, SqlCarts, SqlCustomers
+from partnercart.server.storage.sql_orders import SqlCheckouts, SqlOrders, SqlSubscriptions
 
 
 class PostgresUnitOfWork:
@@ -24,6 +25,9 @@ class PostgresUnitOfWork:
         self._cursor = cursor
         self.customers = SqlCustomers(cursor, POSTGRES)
         self.carts = SqlCarts(cursor, POSTGRES)
+        self.orders = SqlOrders(cursor, POSTGRES)
+        self.subscriptions = SqlSubscriptions(cursor, POSTGRES)
+        self.checkouts = SqlCheckouts(cursor, POSTGRES)
         self.idempotency = SqlIdempotency(cursor, POSTGRES, advisory_locks=True)
         return self
 

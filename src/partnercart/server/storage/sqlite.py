@@ -8,6 +8,7 @@ from types import TracebackType
 
 from partnercart.server.storage.idempotency import SqlIdempotency
 from partnercart.server.storage.sql import SQLITE, SqlCarts, SqlCustomers
+from partnercart.server.storage.sql_orders import SqlCheckouts, SqlOrders, SqlSubscriptions
 
 
 class SqliteUnitOfWork:
@@ -18,6 +19,9 @@ class SqliteUnitOfWork:
         self._cursor = cursor
         self.customers = SqlCustomers(cursor, SQLITE)
         self.carts = SqlCarts(cursor, SQLITE)
+        self.orders = SqlOrders(cursor, SQLITE)
+        self.subscriptions = SqlSubscriptions(cursor, SQLITE)
+        self.checkouts = SqlCheckouts(cursor, SQLITE)
         self.idempotency = SqlIdempotency(cursor, SQLITE, advisory_locks=False)
 
     def __enter__(self) -> SqliteUnitOfWork:
