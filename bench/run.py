@@ -1,0 +1,475 @@
+"""``make bench``: partnercart's cart routes against a fixed body and against two mocks.
+
+One run, one machine: partnercart is started as a real process (``python -m partnercart
+serve``) on a fresh data dir, pinned to one core; the load generator (wrk, or bench/pyload.py)
+runs on the other core(s). Every figure is printed next to the trivial fixed-body route served
+by the same process in the same run, and GET cart is compared with Prism and json-server
+serving the same cart on the same core. Results go to bench/results/.
+
+    python bench/run.py [--duration 10] [--connections 32] [--database postgresql://...]
+                        [--workers N] [--no-peers] [--compare-loadgen]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import sys
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from harness import (
+    RESULTS,
+    WRK_INSTALL_HINT,
+    LoadResult,
+    LoadSpec,
+    Placement,
+    Process,
+    cart_body,
+    drive,
+    ensure_peers,
+    free_port,
+    have_wrk,
+    headers,
+    node_bin,
+    pinned,
+    seed_over_api,
+    serve_supports_workers,
+    start,
+    start_partnercart,
+    temp_dir,
+    token,
+    wait_http,
+)
+
+BENCH = Path(__file__).resolve().parent
+CART_LINES = 3  # lines in the carts read, replaced and created
+CHECKOUT_LINES = 10
+CHECKOUT_CONNECTIONS = 8
+TARGETS = {"GET cart": 0.5, "PUT cart": 0.3}
+
+
+@dataclass
+class Row:
+    name: str
+    result: LoadResult | None
+    note: str = ""
+    connections: int = 0
+
+
+def fmt_ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}x"
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+        self.out_dir = RESULTS / f"run-{self.stamp}"
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.work = temp_dir("partnercart-bench-")
+        self.generator = "wrk" if have_wrk() else "pyload"
+        self.notes: list[str] = []
+        self.processes: list[Process] = []
+
+    def note(self, text: str) -> None:
+        print(f"note: {text}")
+        self.notes.append(text)
+
+    def load(
+        self,
+        spec: LoadSpec,
+        *,
+        generator: str | None = None,
+        warmup: bool = True,
+    ) -> LoadResult:
+        gen = generator or self.generator
+        work = self.work / "load"
+        if warmup:
+            short = LoadSpec(**{**asdict(spec), "duration": 1.0})
+            drive(short, placement=self.placement, generator=gen, work_dir=work)
+        return drive(spec, placement=self.placement, generator=gen, work_dir=work)
+
+    def spec(self, port: int, paths: list[str], **kw: Any) -> LoadSpec:
+        kw.setdefault("duration", self.args.duration)
+        kw.setdefault("connections", self.args.connections)
+        return LoadSpec(port=port, paths=paths, **kw)
+
+    # --- partnercart ---------------------------------------------------------------------
+
+    def start_server(self) -> int:
+        workers = self.args.workers
+        if workers > 1 and not serve_supports_workers():
+            self.note(
+                f"--workers {workers}: `partnercart serve --workers` does not exist yet "
+                "(pending); measuring one server process."
+            )
+            workers = 1
+        self.workers = workers
+        self.placement = Placement.choose(workers)
+        self.note(f"placement: {self.placement.describe()}")
+        port = free_port()
+        self.data_dir = self.work / "data"
+        server = start_partnercart(
+            port=port,
+            data_dir=self.data_dir,
+            placement=self.placement,
+            log_dir=self.out_dir,
+            database=self.args.database,
+            workers=workers,
+        )
+        self.processes.append(server)
+        self.server = server
+        return port
+
+    def detect_checkout(self, base: str, bearer: str, customer_id: str) -> str | None:
+        """The checkout body the server takes (``""`` or ``"success"``), or ``None`` when the
+        route is not served."""
+        with httpx.Client(base_url=base, timeout=30) as client:
+            for body in ("", '"success"'):
+                made = client.post(
+                    f"/v1/customers/{customer_id}/carts",
+                    content=cart_body(CHECKOUT_LINES),
+                    headers=headers(bearer) | {"MS-RequestId": str(uuid.uuid4())},
+                )
+                made.raise_for_status()
+                cart_id = made.json()["id"]
+                answer = client.post(
+                    f"/v1/customers/{customer_id}/carts/{cart_id}/checkout",
+                    content=body.encode(),
+                    headers=headers(bearer) | {"MS-RequestId": str(uuid.uuid4())},
+                )
+                if answer.status_code in (404, 405):
+                    return None
+                if answer.is_success:
+                    return body
+            self.note(f"checkout answered {answer.status_code}: {answer.text[:200]}")
+            return None
+
+    def measure_partnercart(self) -> tuple[list[Row], LoadResult, Any]:
+        port = self.start_server()
+        base = f"http://127.0.0.1:{port}"
+        tenant = str(uuid.uuid4())
+        bearer = token(tenant, self.data_dir)
+        seeded = seed_over_api(base, bearer, carts=32, lines=CART_LINES)
+        self.seeded = seeded
+        get_headers = headers(bearer)
+        del get_headers["Content-Type"]
+        body = cart_body(CART_LINES).decode()
+        carts_path = f"/v1/customers/{seeded.customer_id}/carts"
+
+        print("measuring partnercart ...")
+        trivial_before = self.load(self.spec(port, ["/_partnercart/ping"], request_ids=False))
+        rows = [
+            Row(
+                "GET cart",
+                self.load(self.spec(port, seeded.cart_paths(), headers=get_headers)),
+            ),
+            Row(
+                "PUT cart",
+                self.load(
+                    self.spec(
+                        port, seeded.cart_paths(), method="PUT", body=body, headers=headers(bearer)
+                    )
+                ),
+            ),
+            Row(
+                "create cart (POST)",
+                self.load(
+                    self.spec(port, [carts_path], method="POST", body=body, headers=headers(bearer))
+                ),
+            ),
+        ]
+        checkout_body = self.detect_checkout(base, bearer, seeded.customer_id)
+        name = f"create + checkout, {CHECKOUT_LINES}-line cart, {CHECKOUT_CONNECTIONS} clients"
+        if checkout_body is None:
+            rows.append(Row(name, None, "n/a (route not served)"))
+        else:
+            spec = self.spec(
+                port,
+                [carts_path],
+                method="POST",
+                body=cart_body(CHECKOUT_LINES).decode(),
+                headers=headers(bearer),
+                mode="create_checkout",
+                checkout_body=checkout_body,
+                connections=CHECKOUT_CONNECTIONS,
+            )
+            rows.append(
+                Row(name, self.load(spec), "mixed create and checkout requests (p99 over both)")
+            )
+        trivial_after = self.load(self.spec(port, ["/_partnercart/ping"], request_ids=False))
+        compare = None
+        if self.args.compare_loadgen:
+            compare = self.compare_generators(port, seeded.cart_paths(), get_headers)
+        self.own_openapi = self.fetch_openapi(base)
+        rss = self.server.rss_kib()
+        self.server.stop()
+        self.rss_kib = rss
+        trivial = merge_trivial(trivial_before, trivial_after)
+        self.trivial_pair = (trivial_before, trivial_after)
+        return rows, trivial, compare
+
+    def compare_generators(
+        self, port: int, paths: list[str], get_headers: dict[str, str]
+    ) -> dict[str, dict[str, float]]:
+        """The same two routes driven by wrk and by pyload: does pyload saturate the server?"""
+        if not have_wrk():
+            self.note("--compare-loadgen needs wrk; skipped")
+            return {}
+        print("comparing load generators ...")
+        out: dict[str, dict[str, float]] = {}
+        for label, spec in (
+            ("trivial", self.spec(port, ["/_partnercart/ping"], request_ids=False)),
+            ("GET cart", self.spec(port, paths, headers=get_headers)),
+        ):
+            out[label] = {gen: self.load(spec, generator=gen).rps for gen in ("wrk", "pyload")}
+        return out
+
+    def fetch_openapi(self, base: str) -> dict[str, Any] | None:
+        """partnercart's own OpenAPI document, when this version serves one."""
+        try:
+            answer = httpx.get(f"{base}/openapi.json", timeout=10)
+        except httpx.HTTPError:
+            return None
+        if answer.status_code != 200:
+            return None
+        document: dict[str, Any] = answer.json()
+        return document
+
+    # --- peers ---------------------------------------------------------------------------
+
+    def peer_specs(self) -> tuple[Path, Path, Path]:
+        """An OpenAPI document for Prism and a db for json-server, both holding our carts."""
+        seeded = self.seeded
+        if self.own_openapi is not None:
+            document = self.own_openapi
+            self.note("Prism mocks partnercart's own /openapi.json")
+        else:
+            document = json.loads((BENCH / "openapi-cart.json").read_text())
+            operation = document["paths"]["/v1/customers/{customer_id}/carts/{cart_id}"]["get"]
+            content = operation["responses"]["200"]["content"]["application/json"]
+            content["example"] = seeded.cart_documents[0]
+            self.note(
+                "the server serves no /openapi.json yet: Prism mocks bench/openapi-cart.json "
+                "(GET cart only, a seeded cart as the example)"
+            )
+        served = self.work / "openapi.json"
+        served.write_text(json.dumps(document))
+        db = self.work / "db.json"
+        db.write_text(json.dumps({"carts": seeded.cart_documents}))
+        routes = self.work / "routes.json"
+        routes.write_text(json.dumps({"/v1/customers/:customer/carts/:id": "/carts/:id"}))
+        return served, db, routes
+
+    def measure_peers(self, bearer_headers: dict[str, str]) -> list[Row]:
+        problem = ensure_peers()
+        if problem:
+            self.note(f"peers skipped: {problem}")
+            return []
+        served, db, routes = self.peer_specs()
+        paths = self.seeded.cart_paths()
+        rows: list[Row] = []
+        commands = {
+            "Prism (mock from OpenAPI)": lambda port: [
+                str(node_bin("prism")), "mock", "-h", "127.0.0.1", "-p", str(port), str(served)
+            ],
+            "json-server": lambda port: [
+                str(node_bin("json-server")), "--host", "127.0.0.1", "--port", str(port),
+                "--routes", str(routes), str(db),
+            ],
+        }  # fmt: skip
+        for name, command in commands.items():
+            port = free_port()
+            slug = name.split()[0].lower()
+            process = start(
+                slug, pinned(command(port), self.placement.server), log_dir=self.out_dir
+            )
+            self.processes.append(process)
+            try:
+                wait_http(process, f"http://127.0.0.1:{port}{paths[0]}", timeout=90)
+                print(f"measuring {name} ...")
+                result = self.load(self.spec(port, paths, headers=bearer_headers))
+                rows.append(Row(name, result))
+            except RuntimeError as exc:
+                self.note(f"{name} not measured: {exc}")
+            finally:
+                process.stop()
+        return rows
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.stop()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def merge_trivial(a: LoadResult, b: LoadResult) -> LoadResult:
+    """The trivial route measured before and after the others, pooled."""
+    return LoadResult(
+        requests=a.requests + b.requests,
+        duration_s=a.duration_s + b.duration_s,
+        p50_ms=(a.p50_ms + b.p50_ms) / 2,
+        p90_ms=(a.p90_ms + b.p90_ms) / 2,
+        p99_ms=(a.p99_ms + b.p99_ms) / 2,
+        max_ms=max(a.max_ms, b.max_ms),
+        mean_ms=(a.mean_ms + b.mean_ms) / 2,
+        errors_status=a.errors_status + b.errors_status,
+        errors_socket=a.errors_socket + b.errors_socket,
+        generator=a.generator,
+    )
+
+
+def render(
+    bench: Bench, rows: list[Row], trivial: LoadResult, peers: list[Row], compare: Any
+) -> str:
+    args = bench.args
+    lines: list[str] = []
+    add = lines.append
+    db = args.database or "SQLite (embedded default, temp data dir)"
+    add(f"partnercart bench, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+    add(
+        f"database: {db}; server processes: {bench.workers}; load: {bench.generator}, "
+        f"{args.connections} connections, {args.duration:.0f}s per route after a 1s warm-up"
+    )
+    add(f"placement: {bench.placement.describe()}")
+    add("")
+    add(
+        "| route | req/s | p50 ms | p99 ms | req/s vs trivial | p50 vs trivial "
+        "| p99 vs trivial | errors |"
+    )
+    add("|---|---:|---:|---:|---:|---:|---:|---:|")
+    before, after = bench.trivial_pair
+    add(
+        f"| trivial fixed body (same process) | {trivial.rps:,.0f} | {trivial.p50_ms:.2f} | "
+        f"{trivial.p99_ms:.2f} | 1.00x | 1.00x | 1.00x | {trivial.errors} |"
+    )
+    for row in rows:
+        r = row.result
+        if r is None:
+            add(f"| {row.name} | {row.note} | | | | | | |")
+            continue
+        add(
+            f"| {row.name} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
+            f"{r.rps / trivial.rps:.2f}x | {r.p50_ms / trivial.p50_ms:.1f}x | "
+            f"{r.p99_ms / trivial.p99_ms:.1f}x | {r.errors} |"
+        )
+    add("")
+    add(
+        f"trivial route before / after the cart routes: {before.rps:,.0f} / {after.rps:,.0f} "
+        "req/s (pooled above); latency ratios are the route's latency divided by the trivial one"
+    )
+    get = next(r.result for r in rows if r.name == "GET cart")
+    assert get is not None
+    if peers:
+        add("")
+        add("| GET cart served by | req/s | p50 ms | p99 ms | partnercart GET ÷ this | errors |")
+        add("|---|---:|---:|---:|---:|---:|")
+        add(
+            f"| partnercart (SQLite, auth + every check) | {get.rps:,.0f} | {get.p50_ms:.2f} | "
+            f"{get.p99_ms:.2f} | 1.00x | {get.errors} |"
+        )
+        for row in peers:
+            r = row.result
+            assert r is not None
+            add(
+                f"| {row.name} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
+                f"{get.rps / r.rps:.2f}x | {r.errors} |"
+            )
+    if bench.rss_kib:
+        add("")
+        add(f"partnercart resident memory after the run: {bench.rss_kib / 1024:.0f} MiB")
+    if compare:
+        add("")
+        add("load generators on the same server (req/s): " + "; ".join(
+            f"{label}: wrk {v['wrk']:,.0f}, pyload {v['pyload']:,.0f} "
+            f"({v['pyload'] / v['wrk']:.2f}x)"
+            for label, v in compare.items()
+        ))  # fmt: skip
+    add("")
+    add("targets:")
+    for name, target in TARGETS.items():
+        r = next(row.result for row in rows if row.name == name)
+        if r is not None:
+            ratio = r.rps / trivial.rps
+            verdict = "met" if ratio >= target else "MISSED"
+            add(f"- {name} >= {target}x trivial: {ratio:.2f}x {verdict}")
+    checkout = rows[-1].result
+    if checkout is not None:
+        verdict = "met" if checkout.p99_ms < 25 else "MISSED"
+        add(f"- create + checkout p99 < 25 ms at 8 clients: {checkout.p99_ms:.1f} ms {verdict}")
+    else:
+        add("- create + checkout p99 < 25 ms: not measured (checkout route not served)")
+    for row, target in zip(peers, (3.0, 10.0), strict=False):
+        assert row.result is not None
+        ratio = get.rps / row.result.rps
+        verdict = "met" if ratio >= target else "MISSED"
+        add(f"- GET cart >= {target:.0f}x {row.name}: {ratio:.2f}x {verdict}")
+    if bench.rss_kib:
+        verdict = "met" if bench.rss_kib < 300 * 1024 else "MISSED"
+        add(f"- resident memory < 300 MB: {bench.rss_kib / 1024:.0f} MiB {verdict}")
+    for text in bench.notes:
+        add(f"note: {text}")
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per route (10)")
+    parser.add_argument("--connections", type=int, default=32, help="open connections (32)")
+    parser.add_argument(
+        "--database",
+        default=None,
+        help="a THROWAWAY PostgreSQL URL (the bench writes customers and carts there); "
+        "default: SQLite in a temp data dir",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="server processes (1)")
+    parser.add_argument("--no-peers", action="store_true", help="skip Prism and json-server")
+    parser.add_argument(
+        "--compare-loadgen",
+        action="store_true",
+        help="also drive the trivial route and GET cart with bench/pyload.py and compare with wrk",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    bench = Bench(args)
+    if bench.generator != "wrk":
+        print(WRK_INSTALL_HINT)
+    try:
+        rows, trivial, compare = bench.measure_partnercart()
+        peers: list[Row] = []
+        if not args.no_peers:
+            peer_headers = headers(token(str(uuid.uuid4()), bench.data_dir))
+            del peer_headers["Content-Type"]
+            peers = bench.measure_peers(peer_headers)
+    finally:
+        bench.close()
+    report = render(bench, rows, trivial, peers, compare)
+    print()
+    print(report)
+    (bench.out_dir / "report.md").write_text(report + "\n")
+    raw = {
+        "args": vars(args),
+        "trivial": asdict(trivial),
+        "rows": {r.name: asdict(r.result) if r.result else r.note for r in rows},
+        "peers": {r.name: asdict(r.result) for r in peers if r.result},
+        "rss_kib": bench.rss_kib,
+        "compare_loadgen": compare,
+        "notes": bench.notes,
+    }
+    (bench.out_dir / "results.json").write_text(json.dumps(raw, indent=2) + "\n")
+    print(f"\nsaved to {bench.out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
