@@ -11,6 +11,7 @@ from starlette.routing import Route
 from partnercart.server.http.errors import HANDLERS
 from partnercart.server.http.middleware import PartnerCenterHeaders
 from partnercart.server.http.routes import carts, customers, identity
+from partnercart.server.http.tokencache import VerifiedTokens
 from partnercart.server.runtime import Runtime
 
 TRIVIAL_BODY = b'{"status":"ok"}'
@@ -35,4 +36,5 @@ def create_app(runtime: Runtime) -> Starlette:
     )
     app.state.runtime = runtime
     app.state.body_limit = runtime.settings.body_limit
+    app.state.verified_tokens = VerifiedTokens(runtime.verifier)
     return app
