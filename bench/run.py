@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import json
 import shutil
+import subprocess
 import sys
 import uuid
 from dataclasses import asdict, dataclass
@@ -24,6 +25,7 @@ from typing import Any
 
 import httpx
 from harness import (
+    PYTHON,
     RESULTS,
     WRK_INSTALL_HINT,
     LoadResult,
@@ -76,6 +78,7 @@ class Bench:
         self.generator = "wrk" if have_wrk() else "pyload"
         self.notes: list[str] = []
         self.processes: list[Process] = []
+        self.pg_ceiling: float | None = None
 
     def note(self, text: str) -> None:
         print(f"note: {text}")
@@ -302,6 +305,30 @@ class Bench:
                 process.stop()
         return rows
 
+    def measure_pg_ceiling(self) -> float | None:
+        """Reads/s of a bare psycopg point-read loop on the server's core (PostgreSQL only)."""
+        url = self.args.database
+        if not url or not url.startswith(("postgresql://", "postgres://")):
+            return None
+        ids = self.work / "cart-ids.txt"
+        ids.write_text("\n".join(self.seeded.cart_ids) + "\n")
+        command = [PYTHON, str(BENCH / "pgloop.py"), url, self.seeded.customer_id, str(ids)]
+        command.append(str(self.args.duration))
+        print("measuring a bare psycopg point-read loop ...")
+        done = subprocess.run(
+            pinned(command, self.placement.server),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        for line in done.stdout.splitlines():
+            if line.startswith("BENCH_JSON "):
+                data = json.loads(line[len("BENCH_JSON ") :])
+                rate: float = data["requests"] / data["duration_s"]
+                return rate
+        self.note(f"the psycopg loop failed: {done.stderr.strip()[-300:]}")
+        return None
+
     def close(self) -> None:
         for process in self.processes:
             process.stop()
@@ -409,6 +436,13 @@ def render(
         ratio = get.rps / row.result.rps
         verdict = "met" if ratio >= target else "MISSED"
         add(f"- GET cart >= {target:.0f}x {row.name}: {ratio:.2f}x {verdict}")
+    if bench.pg_ceiling:
+        ratio = get.rps / bench.pg_ceiling
+        verdict = "met" if ratio >= 0.8 else "MISSED"
+        add(
+            f"- PostgreSQL: GET cart >= 0.8x a bare psycopg point-read loop "
+            f"({bench.pg_ceiling:,.0f} reads/s on the server's core): {ratio:.2f}x {verdict}"
+        )
     if bench.rss_kib:
         verdict = "met" if bench.rss_kib < 300 * 1024 else "MISSED"
         add(f"- resident memory < 300 MB: {bench.rss_kib / 1024:.0f} MiB {verdict}")
@@ -446,6 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         print(WRK_INSTALL_HINT)
     try:
         rows, trivial, compare = bench.measure_partnercart()
+        bench.pg_ceiling = bench.measure_pg_ceiling()
         peers: list[Row] = []
         if not args.no_peers:
             peer_headers = headers(token(str(uuid.uuid4()), bench.data_dir))
@@ -463,6 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         "rows": {r.name: asdict(r.result) if r.result else r.note for r in rows},
         "peers": {r.name: asdict(r.result) for r in peers if r.result},
         "rss_kib": bench.rss_kib,
+        "pg_point_read_loop_per_s": bench.pg_ceiling,
         "compare_loadgen": compare,
         "notes": bench.notes,
     }
