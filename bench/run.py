@@ -16,10 +16,12 @@ import argparse
 import datetime as dt
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import uuid
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +60,34 @@ TARGETS = {"GET cart": 0.5, "PUT cart": 0.3}
 
 @dataclass
 class Row:
+    """One route: its result in each round and the trivial route measured just before it."""
+
     name: str
-    result: LoadResult | None
+    results: list[LoadResult] = field(default_factory=list)
+    trivials: list[LoadResult] = field(default_factory=list)
     note: str = ""
-    connections: int = 0
+
+    @property
+    def measured(self) -> bool:
+        return bool(self.results)
+
+    def median(self, value: Callable[[LoadResult], float]) -> float:
+        return statistics.median(value(r) for r in self.results)
+
+    def ratios(self, value: Callable[[LoadResult], float]) -> list[float]:
+        return [value(r) / value(t) for r, t in zip(self.results, self.trivials, strict=True)]
+
+    @property
+    def rps(self) -> float:
+        return self.median(lambda r: r.rps)
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios(lambda r: r.rps))
+
+    @property
+    def errors(self) -> int:
+        return sum(r.errors for r in self.results)
 
 
 def fmt_ratio(value: float | None) -> str:
@@ -154,7 +180,7 @@ class Bench:
             self.note(f"checkout answered {answer.status_code}: {answer.text[:200]}")
             return None
 
-    def measure_partnercart(self) -> tuple[list[Row], LoadResult, Any]:
+    def measure_partnercart(self) -> tuple[list[Row], Any]:
         port = self.start_server()
         base = f"http://127.0.0.1:{port}"
         tenant = str(uuid.uuid4())
@@ -167,31 +193,26 @@ class Bench:
         carts_path = f"/v1/customers/{seeded.customer_id}/carts"
 
         print("measuring partnercart ...")
-        trivial_before = self.load(self.spec(port, ["/_partnercart/ping"], request_ids=False))
-        rows = [
-            Row(
-                "GET cart",
-                self.load(self.spec(port, seeded.cart_paths(), headers=get_headers)),
-            ),
-            Row(
+        trivial = self.spec(port, ["/_partnercart/ping"], request_ids=False)
+        specs: list[tuple[str, LoadSpec | None, str]] = [
+            ("GET cart", self.spec(port, seeded.cart_paths(), headers=get_headers), ""),
+            (
                 "PUT cart",
-                self.load(
-                    self.spec(
-                        port, seeded.cart_paths(), method="PUT", body=body, headers=headers(bearer)
-                    )
+                self.spec(
+                    port, seeded.cart_paths(), method="PUT", body=body, headers=headers(bearer)
                 ),
+                "",
             ),
-            Row(
+            (
                 "create cart (POST)",
-                self.load(
-                    self.spec(port, [carts_path], method="POST", body=body, headers=headers(bearer))
-                ),
+                self.spec(port, [carts_path], method="POST", body=body, headers=headers(bearer)),
+                "",
             ),
         ]
         checkout_body = self.detect_checkout(base, bearer, seeded.customer_id)
         name = f"create + checkout, {CHECKOUT_LINES}-line cart, {CHECKOUT_CONNECTIONS} clients"
         if checkout_body is None:
-            rows.append(Row(name, None, "n/a (route not served)"))
+            specs.append((name, None, "n/a (route not served)"))
         else:
             spec = self.spec(
                 port,
@@ -203,10 +224,17 @@ class Bench:
                 checkout_body=checkout_body,
                 connections=CHECKOUT_CONNECTIONS,
             )
-            rows.append(
-                Row(name, self.load(spec), "mixed create and checkout requests (p99 over both)")
-            )
-        trivial_after = self.load(self.spec(port, ["/_partnercart/ping"], request_ids=False))
+            specs.append((name, spec, "create and checkout requests mixed (p99 over both)"))
+        rows = [Row(label, note=note) for label, _, note in specs]
+        # Each measurement of a route is paired with the trivial route measured just before it,
+        # so a busy neighbour slows both; the ratio is the median over the rounds.
+        for round_no in range(self.args.rounds):
+            for row, (_, spec, _) in zip(rows, specs, strict=True):
+                if spec is None:
+                    continue
+                first = round_no == 0
+                row.trivials.append(self.load(trivial, warmup=first and row is rows[0]))
+                row.results.append(self.load(spec, warmup=first))
         compare = None
         if self.args.compare_loadgen:
             compare = self.compare_generators(port, seeded.cart_paths(), get_headers)
@@ -214,9 +242,7 @@ class Bench:
         rss = self.server.rss_kib()
         self.server.stop()
         self.rss_kib = rss
-        trivial = merge_trivial(trivial_before, trivial_after)
-        self.trivial_pair = (trivial_before, trivial_after)
-        return rows, trivial, compare
+        return rows, compare
 
     def compare_generators(
         self, port: int, paths: list[str], get_headers: dict[str, str]
@@ -298,7 +324,7 @@ class Bench:
                 wait_http(process, f"http://127.0.0.1:{port}{paths[0]}", timeout=90)
                 print(f"measuring {name} ...")
                 result = self.load(self.spec(port, paths, headers=bearer_headers))
-                rows.append(Row(name, result))
+                rows.append(Row(name, results=[result]))
             except RuntimeError as exc:
                 self.note(f"{name} not measured: {exc}")
             finally:
@@ -335,25 +361,7 @@ class Bench:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
-def merge_trivial(a: LoadResult, b: LoadResult) -> LoadResult:
-    """The trivial route measured before and after the others, pooled."""
-    return LoadResult(
-        requests=a.requests + b.requests,
-        duration_s=a.duration_s + b.duration_s,
-        p50_ms=(a.p50_ms + b.p50_ms) / 2,
-        p90_ms=(a.p90_ms + b.p90_ms) / 2,
-        p99_ms=(a.p99_ms + b.p99_ms) / 2,
-        max_ms=max(a.max_ms, b.max_ms),
-        mean_ms=(a.mean_ms + b.mean_ms) / 2,
-        errors_status=a.errors_status + b.errors_status,
-        errors_socket=a.errors_socket + b.errors_socket,
-        generator=a.generator,
-    )
-
-
-def render(
-    bench: Bench, rows: list[Row], trivial: LoadResult, peers: list[Row], compare: Any
-) -> str:
+def render(bench: Bench, rows: list[Row], peers: list[Row], compare: Any) -> str:
     args = bench.args
     lines: list[str] = []
     add = lines.append
@@ -361,51 +369,60 @@ def render(
     add(f"partnercart bench, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
     add(
         f"database: {db}; server processes: {bench.workers}; load: {bench.generator}, "
-        f"{args.connections} connections, {args.duration:.0f}s per route after a 1s warm-up"
+        f"{args.connections} connections; {args.rounds} round(s) of {args.duration:.0f}s per "
+        "route, each right after a trivial-route measurement of the same length"
     )
     add(f"placement: {bench.placement.describe()}")
     add("")
     add(
-        "| route | req/s | p50 ms | p99 ms | req/s vs trivial | p50 vs trivial "
+        "| route | req/s | p50 ms | p99 ms | req/s vs trivial (range) | p50 vs trivial "
         "| p99 vs trivial | errors |"
     )
     add("|---|---:|---:|---:|---:|---:|---:|---:|")
-    before, after = bench.trivial_pair
+    trivials = [t for row in rows for t in row.trivials]
     add(
-        f"| trivial fixed body (same process) | {trivial.rps:,.0f} | {trivial.p50_ms:.2f} | "
-        f"{trivial.p99_ms:.2f} | 1.00x | 1.00x | 1.00x | {trivial.errors} |"
+        f"| trivial fixed body (same process) | {statistics.median(t.rps for t in trivials):,.0f} "
+        f"| {statistics.median(t.p50_ms for t in trivials):.2f} "
+        f"| {statistics.median(t.p99_ms for t in trivials):.2f} | 1.00x | 1.00x | 1.00x "
+        f"| {sum(t.errors for t in trivials)} |"
     )
     for row in rows:
-        r = row.result
-        if r is None:
+        if not row.measured:
             add(f"| {row.name} | {row.note} | | | | | | |")
             continue
+        ratios = row.ratios(lambda r: r.rps)
+        spread = f" ({min(ratios):.2f}-{max(ratios):.2f})" if len(ratios) > 1 else ""
+        p50 = statistics.median(row.ratios(lambda r: r.p50_ms))
+        p99 = statistics.median(row.ratios(lambda r: r.p99_ms))
         add(
-            f"| {row.name} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
-            f"{r.rps / trivial.rps:.2f}x | {r.p50_ms / trivial.p50_ms:.1f}x | "
-            f"{r.p99_ms / trivial.p99_ms:.1f}x | {r.errors} |"
+            f"| {row.name} | {row.rps:,.0f} | {row.median(lambda r: r.p50_ms):.2f} | "
+            f"{row.median(lambda r: r.p99_ms):.2f} | {row.ratio:.2f}x{spread} | {p50:.1f}x | "
+            f"{p99:.1f}x | {row.errors} |"
         )
     add("")
     add(
-        f"trivial route before / after the cart routes: {before.rps:,.0f} / {after.rps:,.0f} "
-        "req/s (pooled above); latency ratios are the route's latency divided by the trivial one"
+        "req/s, p50 and p99 are medians over the rounds; each ratio is taken against the "
+        "trivial measurement just before it, then the median is shown; a latency ratio is the "
+        "route's latency over the trivial route's."
     )
-    get = next(r.result for r in rows if r.name == "GET cart")
-    assert get is not None
+    for row in rows:
+        if row.note and row.measured:
+            add(f"{row.name}: {row.note}")
+    get = next(row for row in rows if row.name == "GET cart")
     if peers:
         add("")
         add("| GET cart served by | req/s | p50 ms | p99 ms | partnercart GET ÷ this | errors |")
         add("|---|---:|---:|---:|---:|---:|")
         add(
-            f"| partnercart (SQLite, auth + every check) | {get.rps:,.0f} | {get.p50_ms:.2f} | "
-            f"{get.p99_ms:.2f} | 1.00x | {get.errors} |"
+            f"| partnercart (auth + every check) | {get.rps:,.0f} | "
+            f"{get.median(lambda r: r.p50_ms):.2f} | {get.median(lambda r: r.p99_ms):.2f} | "
+            f"1.00x | {get.errors} |"
         )
         for row in peers:
-            r = row.result
-            assert r is not None
             add(
-                f"| {row.name} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
-                f"{get.rps / r.rps:.2f}x | {r.errors} |"
+                f"| {row.name} | {row.rps:,.0f} | {row.median(lambda r: r.p50_ms):.2f} | "
+                f"{row.median(lambda r: r.p99_ms):.2f} | {get.rps / row.rps:.2f}x | "
+                f"{row.errors} |"
             )
     if bench.rss_kib:
         add("")
@@ -419,21 +436,20 @@ def render(
         ))  # fmt: skip
     add("")
     add("targets:")
-    for name, target in TARGETS.items():
-        r = next(row.result for row in rows if row.name == name)
-        if r is not None:
-            ratio = r.rps / trivial.rps
-            verdict = "met" if ratio >= target else "MISSED"
-            add(f"- {name} >= {target}x trivial: {ratio:.2f}x {verdict}")
-    checkout = rows[-1].result
-    if checkout is not None:
-        verdict = "met" if checkout.p99_ms < 25 else "MISSED"
-        add(f"- create + checkout p99 < 25 ms at 8 clients: {checkout.p99_ms:.1f} ms {verdict}")
+    for row in rows:
+        target = TARGETS.get(row.name)
+        if target is not None and row.measured:
+            verdict = "met" if row.ratio >= target else "MISSED"
+            add(f"- {row.name} >= {target}x trivial: {row.ratio:.2f}x {verdict}")
+    checkout = rows[-1]
+    if checkout.measured:
+        p99 = checkout.median(lambda r: r.p99_ms)
+        verdict = "met" if p99 < 25 else "MISSED"
+        add(f"- create + checkout p99 < 25 ms at 8 clients: {p99:.1f} ms {verdict}")
     else:
         add("- create + checkout p99 < 25 ms: not measured (checkout route not served)")
     for row, target in zip(peers, (3.0, 10.0), strict=False):
-        assert row.result is not None
-        ratio = get.rps / row.result.rps
+        ratio = get.rps / row.rps
         verdict = "met" if ratio >= target else "MISSED"
         add(f"- GET cart >= {target:.0f}x {row.name}: {ratio:.2f}x {verdict}")
     if bench.pg_ceiling:
@@ -455,7 +471,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per route (10)")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement (5)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="measurements per route, each paired with one of the trivial route (3)",
+    )
     parser.add_argument("--connections", type=int, default=32, help="open connections (32)")
     parser.add_argument(
         "--database",
@@ -479,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     if bench.generator != "wrk":
         print(WRK_INSTALL_HINT)
     try:
-        rows, trivial, compare = bench.measure_partnercart()
+        rows, compare = bench.measure_partnercart()
         bench.pg_ceiling = bench.measure_pg_ceiling()
         peers: list[Row] = []
         if not args.no_peers:
@@ -488,15 +510,21 @@ def main(argv: list[str] | None = None) -> int:
             peers = bench.measure_peers(peer_headers)
     finally:
         bench.close()
-    report = render(bench, rows, trivial, peers, compare)
+    report = render(bench, rows, peers, compare)
     print()
     print(report)
     (bench.out_dir / "report.md").write_text(report + "\n")
     raw = {
         "args": vars(args),
-        "trivial": asdict(trivial),
-        "rows": {r.name: asdict(r.result) if r.result else r.note for r in rows},
-        "peers": {r.name: asdict(r.result) for r in peers if r.result},
+        "rows": {
+            r.name: {
+                "results": [asdict(x) for x in r.results],
+                "trivials": [asdict(x) for x in r.trivials],
+                "note": r.note,
+            }
+            for r in rows
+        },
+        "peers": {r.name: [asdict(x) for x in r.results] for r in peers},
         "rss_kib": bench.rss_kib,
         "pg_point_read_loop_per_s": bench.pg_ceiling,
         "compare_loadgen": compare,
