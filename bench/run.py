@@ -306,11 +306,12 @@ class Bench:
         rows: list[Row] = []
         commands = {
             "Prism (mock from OpenAPI)": lambda port: [
-                str(node_bin("prism")), "mock", "-h", "127.0.0.1", "-p", str(port), str(served)
+                str(node_bin("prism")), "mock", "-h", "127.0.0.1", "-p", str(port),
+                "-v", "warn", str(served),
             ],
             "json-server": lambda port: [
                 str(node_bin("json-server")), "--host", "127.0.0.1", "--port", str(port),
-                "--routes", str(routes), str(db),
+                "--quiet", "--routes", str(routes), str(db),
             ],
         }  # fmt: skip
         for name, command in commands.items():
