@@ -441,7 +441,7 @@ def render(bench: Bench, rows: list[Row], peers: list[Row], compare: Any) -> str
         target = TARGETS.get(row.name)
         if target is not None and row.measured:
             verdict = "met" if row.ratio >= target else "MISSED"
-            add(f"- {row.name} >= {target}x trivial: {row.ratio:.2f}x {verdict}")
+            add(f"- {row.name} >= {target}x trivial: {row.ratio:.3f}x {verdict}")
     checkout = rows[-1]
     if checkout.measured:
         p99 = checkout.median(lambda r: r.p99_ms)
