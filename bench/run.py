@@ -6,8 +6,9 @@ runs on the other core(s). Every figure is printed next to the trivial fixed-bod
 by the same process in the same run, and GET cart is compared with Prism and json-server
 serving the same cart on the same core. Results go to bench/results/.
 
-    python bench/run.py [--duration 10] [--connections 32] [--database postgresql://...]
-                        [--workers N] [--no-peers] [--compare-loadgen]
+    python bench/run.py [--duration 5] [--rounds 3] [--connections 32]
+                        [--database postgresql://...] [--workers N] [--no-peers]
+                        [--compare-loadgen]
 """
 
 from __future__ import annotations
@@ -88,10 +89,6 @@ class Row:
     @property
     def errors(self) -> int:
         return sum(r.errors for r in self.results)
-
-
-def fmt_ratio(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}x"
 
 
 class Bench:
