@@ -56,6 +56,7 @@ BENCH = Path(__file__).resolve().parent
 CART_LINES = 3  # lines in the carts read, replaced and created
 CHECKOUT_LINES = 10
 CHECKOUT_CONNECTIONS = 8
+PEER_WARMUP_S = 5.0
 TARGETS = {"GET cart": 0.5, "PUT cart": 0.3}
 
 
@@ -102,6 +103,8 @@ class Bench:
         self.notes: list[str] = []
         self.processes: list[Process] = []
         self.pg_ceiling: float | None = None
+        self.get_spec: LoadSpec | None = None
+        self.rss_kib: int | None = None
 
     def note(self, text: str) -> None:
         print(f"note: {text}")
@@ -113,11 +116,12 @@ class Bench:
         *,
         generator: str | None = None,
         warmup: bool = True,
+        warmup_s: float = 1.0,
     ) -> LoadResult:
         gen = generator or self.generator
         work = self.work / "load"
         if warmup:
-            short = LoadSpec(**{**asdict(spec), "duration": 1.0})
+            short = LoadSpec(**{**asdict(spec), "duration": warmup_s})
             drive(short, placement=self.placement, generator=gen, work_dir=work)
         return drive(spec, placement=self.placement, generator=gen, work_dir=work)
 
@@ -236,10 +240,12 @@ class Bench:
         if self.args.compare_loadgen:
             compare = self.compare_generators(port, seeded.cart_paths(), get_headers)
         self.own_openapi = self.fetch_openapi(base)
-        rss = self.server.rss_kib()
-        self.server.stop()
-        self.rss_kib = rss
+        self.get_spec = specs[0][1]
         return rows, compare
+
+    def finish_server(self) -> None:
+        self.rss_kib = self.server.rss_kib()
+        self.server.stop()
 
     def compare_generators(
         self, port: int, paths: list[str], get_headers: dict[str, str]
@@ -321,8 +327,17 @@ class Bench:
             try:
                 wait_http(process, f"http://127.0.0.1:{port}{paths[0]}", timeout=90)
                 print(f"measuring {name} ...")
-                result = self.load(self.spec(port, paths, headers=bearer_headers))
-                rows.append(Row(name, results=[result]))
+                # Paired like the routes: partnercart's GET cart, then the peer, each round.
+                row = Row(name)
+                spec = self.spec(port, paths, headers=bearer_headers)
+                for round_no in range(self.args.rounds):
+                    assert self.get_spec is not None
+                    row.trivials.append(self.load(self.get_spec, warmup=False))
+                    # Node compiles hot code as it runs: the peers get a longer warm-up.
+                    row.results.append(
+                        self.load(spec, warmup=round_no == 0, warmup_s=PEER_WARMUP_S)
+                    )
+                rows.append(row)
             except RuntimeError as exc:
                 self.note(f"{name} not measured: {exc}")
             finally:
@@ -409,19 +424,24 @@ def render(bench: Bench, rows: list[Row], peers: list[Row], compare: Any) -> str
     get = next(row for row in rows if row.name == "GET cart")
     if peers:
         add("")
-        add("| GET cart served by | req/s | p50 ms | p99 ms | partnercart GET ÷ this | errors |")
-        add("|---|---:|---:|---:|---:|---:|")
         add(
-            f"| partnercart (auth + every check) | {get.rps:,.0f} | "
-            f"{get.median(lambda r: r.p50_ms):.2f} | {get.median(lambda r: r.p99_ms):.2f} | "
-            f"1.00x | {get.errors} |"
+            "| GET cart served by | req/s | p50 ms | p99 ms | partnercart GET req/s, same rounds "
+            "| partnercart ÷ this (range) | errors |"
         )
+        add("|---|---:|---:|---:|---:|---:|---:|")
         for row in peers:
+            ours = statistics.median(t.rps for t in row.trivials)
+            ratios = [1 / x for x in row.ratios(lambda r: r.rps)]
+            spread = f" ({min(ratios):.2f}-{max(ratios):.2f})" if len(ratios) > 1 else ""
             add(
                 f"| {row.name} | {row.rps:,.0f} | {row.median(lambda r: r.p50_ms):.2f} | "
-                f"{row.median(lambda r: r.p99_ms):.2f} | {get.rps / row.rps:.2f}x | "
-                f"{row.errors} |"
+                f"{row.median(lambda r: r.p99_ms):.2f} | {ours:,.0f} | "
+                f"{statistics.median(ratios):.2f}x{spread} | {row.errors} |"
             )
+        add(
+            "Each round measures partnercart's GET cart and then the peer, on the same core with "
+            "the same load; the ratio is the median of the per-round ratios."
+        )
     if bench.rss_kib:
         add("")
         add(f"partnercart resident memory after the run: {bench.rss_kib / 1024:.0f} MiB")
@@ -447,7 +467,7 @@ def render(bench: Bench, rows: list[Row], peers: list[Row], compare: Any) -> str
     else:
         add("- create + checkout p99 < 25 ms: not measured (checkout route not served)")
     for row, target in zip(peers, (3.0, 10.0), strict=False):
-        ratio = get.rps / row.rps
+        ratio = statistics.median(1 / x for x in row.ratios(lambda r: r.rps))
         verdict = "met" if ratio >= target else "MISSED"
         add(f"- GET cart >= {target:.0f}x {row.name}: {ratio:.2f}x {verdict}")
     if bench.pg_ceiling:
@@ -500,12 +520,13 @@ def main(argv: list[str] | None = None) -> int:
         print(WRK_INSTALL_HINT)
     try:
         rows, compare = bench.measure_partnercart()
-        bench.pg_ceiling = bench.measure_pg_ceiling()
         peers: list[Row] = []
         if not args.no_peers:
             peer_headers = headers(token(str(uuid.uuid4()), bench.data_dir))
             del peer_headers["Content-Type"]
             peers = bench.measure_peers(peer_headers)
+        bench.finish_server()
+        bench.pg_ceiling = bench.measure_pg_ceiling()
     finally:
         bench.close()
     report = render(bench, rows, peers, compare)
@@ -522,7 +543,13 @@ def main(argv: list[str] | None = None) -> int:
             }
             for r in rows
         },
-        "peers": {r.name: [asdict(x) for x in r.results] for r in peers},
+        "peers": {
+            r.name: {
+                "results": [asdict(x) for x in r.results],
+                "partnercart_get": [asdict(x) for x in r.trivials],
+            }
+            for r in peers
+        },
         "rss_kib": bench.rss_kib,
         "pg_point_read_loop_per_s": bench.pg_ceiling,
         "compare_loadgen": compare,
