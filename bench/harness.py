@@ -34,8 +34,8 @@ PYTHON = sys.executable
 
 WRK_INSTALL_HINT = (
     "wrk is not installed: on Debian/Ubuntu `sudo apt-get install -y wrk`, on macOS "
-    "`brew install wrk`. Falling back to bench/pyload.py (a Python load generator; it is "
-    "slower than wrk, so ratios near the ceiling are less exact)."
+    "`brew install wrk`. Falling back to bench/pyload.py, a Python load generator (with wrk "
+    "installed, `--compare-loadgen` measures one against the other)."
 )
 
 # Line items as Partner Center clients send them (ids from the published samples).

@@ -18,6 +18,7 @@ import uuid
 from typing import Any
 
 _LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.IGNORECASE)
+_CHUNKED = re.compile(rb"\r\ntransfer-encoding:\s*chunked", re.IGNORECASE)
 _CART_ID = re.compile(rb'^\{"id":"([0-9a-f-]+)"')
 
 
@@ -99,6 +100,8 @@ class Connection(asyncio.Protocol):
             if end < 0:
                 return
             match = _LENGTH.search(self.buffer, 0, end + 2)
+            if match is None and _CHUNKED.search(self.buffer, 0, end + 2):
+                raise SystemExit("pyload reads Content-Length bodies only, not chunked ones")
             length = int(match.group(1)) if match else 0
             total = end + 4 + length
             if len(self.buffer) < total:
