@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-dev
 
-.PHONY: install serve test lint pytest bench clean
+.PHONY: install serve test lint pytest bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ test: lint pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(ARGS)
+
+bench-scale: $(STAMP)
+	$(BIN)/python bench/scale.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .partnercart .pytest_cache .mypy_cache .ruff_cache

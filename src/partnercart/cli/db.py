@@ -63,3 +63,81 @@ def current(database: str | None, data_dir: Path) -> None:
     url = _url(database, data_dir)
     assert isinstance(url, DatabaseUrl)
     click.echo(f"current: {migrate.current(url) or 'empty'}; latest: {migrate.head()}")
+
+
+@db.command("seed")
+@click.option("--carts", required=True, type=click.IntRange(min=0), help="How many carts to add.")
+@click.option(
+    "--customers",
+    default=100,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Customers the carts are spread over.",
+)
+@click.option(
+    "--partner",
+    default=None,
+    help="The partner tenant (a GUID) owning them; a new random one when not given.",
+)
+@click.option("--lines", default=3, show_default=True, type=click.IntRange(1, 100))
+@click.option("--batch", default=5000, show_default=True, type=click.IntRange(min=1))
+@click.option("--database", default=None, help="As for `serve` (default: SQLite in --data-dir).")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=Path(".partnercart"),
+    show_default=True,
+    help="Where the default SQLite file lives.",
+)
+def db_seed(
+    carts: int,
+    customers: int,
+    partner: str | None,
+    lines: int,
+    batch: int,
+    database: str | None,
+    data_dir: Path,
+) -> None:
+    """Add CARTS valid carts (and their customers) straight to the database, with a progress bar.
+
+    Prints the partner id; `partnercart token --tenant <it>` gives a token that can read them.
+    """
+    import uuid
+
+    from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from partnercart.server.domain.ids import is_guid
+    from partnercart.server.runtime import build_runtime
+    from partnercart.server.services.seed import seed
+    from partnercart.server.settings import Settings
+
+    if partner is not None and not is_guid(partner):
+        raise click.BadParameter("the partner must be a GUID", param_hint="--partner")
+    partner_id = (partner or str(uuid.uuid4())).lower()
+    try:
+        runtime = build_runtime(Settings(database=database, data_dir=data_dir))
+    except Exception as exc:  # a bad URL, an unreachable database
+        raise click.ClickException(f"cannot open the database: {exc}") from exc
+    try:
+        columns = (
+            *Progress.get_default_columns()[:-1],
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, transient=False) as bar:
+            task = bar.add_task("seeding carts", total=carts)
+            summary = seed(
+                runtime.services,
+                partner_id=partner_id,
+                carts=carts,
+                customers=customers,
+                lines=lines,
+                batch=batch,
+                progress=lambda n: bar.advance(task, n),
+            )
+    finally:
+        runtime.close()
+    click.echo(
+        f"seeded {summary.carts} carts over {summary.customers} customers "
+        f"for partner {summary.partner_id}"
+    )

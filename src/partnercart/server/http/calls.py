@@ -29,8 +29,6 @@ from partnercart.server.domain.idempotency import (
 )
 from partnercart.server.http import media
 from partnercart.server.runtime import Runtime
-from partnercart.server.services.context import Context, Services
-from partnercart.server.storage.ports import UnitOfWork
 from partnercart.server.storage.sql import to_micros
 
 R = TypeVar("R")
@@ -41,21 +39,10 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
-def _context(services: Services, uow: UnitOfWork) -> Context:
-    """The one place a use case's context is made from the long-lived services."""
-    return Context(
-        uow=uow,
-        clock=services.clock,
-        ids=services.ids,
-        catalog=services.catalog,
-        orders=services.orders,
-    )
-
-
 def _run(runtime: Runtime, use_case: Callable[..., R], write: bool, kwargs: Any) -> R:
     services = runtime.services
     with services.store.unit_of_work(write=write) as uow:
-        return use_case(_context(services, uow), **kwargs)
+        return use_case(services.context(uow), **kwargs)
 
 
 async def call(request: Request, use_case: Callable[..., R], /, *, write: bool, **kwargs: Any) -> R:
@@ -139,7 +126,7 @@ def _run_write(
 ) -> Written:
     services = runtime.services
     with services.store.unit_of_work(write=True) as uow:
-        ctx = _context(services, uow)
+        ctx = services.context(uow)
         if key is None:
             result = use_case(ctx, actor=actor, **kwargs)
             headers = dict(headers_of(result)) if headers_of else {}

@@ -43,7 +43,8 @@ def _clean(value: str | None, limit: int = 128) -> str | None:
     if value is None:
         return None
     value = value.strip()
-    if not value or len(value) > limit or any(ord(c) < 32 or ord(c) > 126 for c in value):
+    # printable ASCII only (0x20-0x7E): for ASCII text, isprintable() is exactly that range
+    if not value or len(value) > limit or not (value.isascii() and value.isprintable()):
         return None
     return value
 

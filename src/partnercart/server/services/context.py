@@ -28,6 +28,12 @@ class Services:
     catalog: Catalog = field(default_factory=default_catalog)
     orders: OrderPolicy = field(default_factory=OrderPolicy)
 
+    def context(self, uow: UnitOfWork) -> Context:
+        """A use case's context over ``uow`` (the one place a context is made)."""
+        return Context(
+            uow=uow, clock=self.clock, ids=self.ids, catalog=self.catalog, orders=self.orders
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Context:

@@ -1,0 +1,40 @@
+"""The PostgreSQL ceiling for GET cart: a bare psycopg point-read loop on one connection.
+
+``python bench/pgloop.py URL CUSTOMER_ID CART_IDS_FILE SECONDS`` reads carts by key (the same
+query the cart repository runs) as fast as one connection allows and prints
+``BENCH_JSON {"requests": n, "duration_s": s}``. bench/run.py runs it on the server's core.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import psycopg
+
+
+def main() -> None:
+    url, customer_id, ids_file, seconds = sys.argv[1:5]
+    with open(ids_file) as handle:
+        cart_ids = [line.strip() for line in handle if line.strip()]
+    query = (
+        "SELECT id, partner_id, customer_id, created_at, expires_at, status, version, body "
+        "FROM carts WHERE id = %s AND customer_id = %s"
+    )
+    count = 0
+    with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute(query, (cart_ids[0], customer_id), prepare=True)  # warm the plan
+        begin = time.perf_counter()
+        deadline = begin + float(seconds)
+        while time.perf_counter() < deadline:
+            cur.execute(query, (cart_ids[count % len(cart_ids)], customer_id), prepare=True)
+            if cur.fetchone() is None:
+                raise SystemExit("a seeded cart was not found")
+            count += 1
+        elapsed = time.perf_counter() - begin
+    print("BENCH_JSON " + json.dumps({"requests": count, "duration_s": elapsed}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
