@@ -6,8 +6,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from partnercart.server.control import adminkey
+from partnercart.server.control.clocks import ClockSource
+from partnercart.server.control.faults import FaultBook
 from partnercart.server.domain.clock import Clock, SystemClock
-from partnercart.server.domain.ids import IdSource, RandomIds
+from partnercart.server.domain.ids import IdSource, RandomIds, SeededIds
 from partnercart.server.identity.keys import SigningKey
 from partnercart.server.identity.tokens import KeySet, TokenIssuer, TokenPolicy, TokenVerifier
 from partnercart.server.services.context import Services
@@ -23,6 +26,12 @@ class Runtime:
     issuer: TokenIssuer | None
     signing_key: SigningKey | None
     wall_clock: Clock
+    #: each partner tenant's virtual clock (the control plane's clock routes move them).
+    clocks: ClockSource
+    #: the fault rules this process applies.
+    faults: FaultBook
+    #: the credential the control routes require.
+    admin_key: str
 
     def close(self) -> None:
         self.services.store.close()
@@ -62,7 +71,9 @@ def build_runtime(
         key, keys, issuer = None, _external_keys(auth.jwks), None
     else:
         raise ValueError(f"unknown auth mode {auth.mode!r}: use emulator or external")
-    services = Services(store=store, clock=clock or SystemClock(), ids=ids or RandomIds())
+    if ids is None:
+        ids = SeededIds(settings.seed) if settings.seed is not None else RandomIds()
+    services = Services(store=store, clock=clock or SystemClock(), ids=ids)
     return Runtime(
         settings=settings,
         services=services,
@@ -70,4 +81,7 @@ def build_runtime(
         issuer=issuer,
         signing_key=key,
         wall_clock=SystemClock(),
+        clocks=ClockSource(store, base=services.clock, frozen_at=settings.frozen_at),
+        faults=FaultBook(store),
+        admin_key=auth.admin_key or adminkey.load_or_create(settings.data_dir),
     )

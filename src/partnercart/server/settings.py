@@ -36,6 +36,12 @@ class Settings:
     migrate_on_start: bool = True
     pool_size: int = 10
     auth: AuthSettings = field(default_factory=AuthSettings)
+    #: deterministic mode: ids from this seed (per partner stream) ...
+    seed: int | None = None
+    #: ... and every partner's clock frozen at this instant until told otherwise.
+    frozen_at: dt.datetime | None = None
+    #: keep the request log (``/_partnercart/requests``) in the database.
+    request_log: bool = True
 
     def database_url(self) -> str:
         if self.database:

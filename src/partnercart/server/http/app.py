@@ -12,8 +12,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from partnercart.server.http.errors import HANDLERS
+from partnercart.server.http.faults import ControlledApp, FaultInjection
 from partnercart.server.http.middleware import PartnerCenterHeaders
-from partnercart.server.http.routes import carts, customers, identity
+from partnercart.server.http.requestlog import RequestLog
+from partnercart.server.http.routes import carts, control, customers, identity
 from partnercart.server.runtime import Runtime
 
 TRIVIAL_BODY = b'{"status":"ok"}'
@@ -40,10 +42,15 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> Starlette:
         *customers.ROUTES,
         *carts.ROUTES,
         *identity.ROUTES,
+        *control.ROUTES,
     ]
-    app = Starlette(
+    app = ControlledApp(
         routes=routes,
-        middleware=[Middleware(PartnerCenterHeaders)],
+        middleware=[
+            Middleware(RequestLog),
+            Middleware(PartnerCenterHeaders),
+            Middleware(FaultInjection),
+        ],
         exception_handlers=HANDLERS,
         lifespan=lifespan,
     )

@@ -11,7 +11,15 @@ from partnercart.server.runtime import Runtime
 
 def authenticate(request: Request) -> Actor:
     """The caller's partner and user, from ``Authorization: Bearer <JWT>``; 401 otherwise."""
-    header = request.headers.get("authorization")
+    runtime: Runtime = request.app.state.runtime
+    actor = actor_from_header(runtime, request.headers.get("authorization"))
+    # For the request log, which runs outside the handler.
+    request.scope.setdefault("state", {})["partner_id"] = actor.partner_id
+    return actor
+
+
+def actor_from_header(runtime: Runtime, header: str | None) -> Actor:
+    """The actor an ``Authorization`` header value proves; 401 (``Unauthorized``) otherwise."""
     if not header:
         raise Unauthorized(
             "Partner token missing in request context: send Authorization: Bearer <token>.",
@@ -22,7 +30,6 @@ def authenticate(request: Request) -> Actor:
         raise Unauthorized(
             "Access denied: the Authorization header must use the Bearer scheme.", code=400
         )
-    runtime: Runtime = request.app.state.runtime
     # Tokens live on the wall clock, not on a tenant's virtual clock.
     actor, _claims = runtime.verifier.verify(token.strip(), now=runtime.wall_clock.now())
     return actor

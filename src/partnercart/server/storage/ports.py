@@ -6,6 +6,7 @@ from types import TracebackType
 from typing import Protocol
 
 from partnercart.server.domain.records import CartRecord, CustomerRecord
+from partnercart.server.storage.sql import Cursor, Dialect
 
 
 class CustomerRepository(Protocol):
@@ -38,6 +39,14 @@ class UnitOfWork(Protocol):
 
     @property
     def carts(self) -> CartRepository: ...
+
+    #: The open cursor and its dialect, for the emulator's control plane (reset, clocks, fault
+    #: rules, request log), which keeps its SQL in ``server/control/``.
+    @property
+    def cursor(self) -> Cursor: ...
+
+    @property
+    def dialect(self) -> Dialect: ...
 
     def __enter__(self) -> UnitOfWork: ...
 
