@@ -48,6 +48,24 @@ def main() -> None:
     help="Server processes sharing the port (use PostgreSQL for more than a few).",
 )
 @click.option(
+    "--seed",
+    default=None,
+    type=int,
+    help="Deterministic mode: ids from this seed (one stream per partner tenant).",
+)
+@click.option(
+    "--frozen-at",
+    default=None,
+    help="Deterministic mode: every partner's clock stands at this instant (2026-01-01T00:00:00Z).",
+)
+@click.option(
+    "--admin-key",
+    default=None,
+    envvar="PARTNERCART_ADMIN_KEY",
+    help="The key for /_partnercart control routes (default: DATA_DIR/admin-key, made on start).",
+)
+@click.option("--no-request-log", is_flag=True, help="Do not record requests for /_partnercart.")
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -60,18 +78,41 @@ def serve(
     data_dir: Path,
     no_migrate: bool,
     workers: int,
+    seed: int | None,
+    frozen_at: str | None,
+    admin_key: str | None,
+    no_request_log: bool,
     log_level: str,
 ) -> None:
     """Run the Partner Center API server."""
     import uvicorn
 
+    from partnercart.schema.timefmt import parse_timestamp
     from partnercart.server.http.app import create_app
     from partnercart.server.runtime import build_runtime
-    from partnercart.server.settings import Settings
+    from partnercart.server.settings import AuthSettings, Settings
     from partnercart.server.storage import DatabaseUrl
 
+    if seed is not None and workers > 1:
+        raise click.ClickException("deterministic mode (--seed) needs a single worker")
+    frozen: dt.datetime | None = None
+    if frozen_at is not None:
+        try:
+            frozen = parse_timestamp(frozen_at)
+        except ValueError:
+            raise click.BadParameter(
+                "use an ISO-8601 instant such as 2026-01-01T00:00:00Z", param_hint="--frozen-at"
+            ) from None
     settings = Settings(
-        database=database, data_dir=data_dir, host=host, port=port, migrate_on_start=not no_migrate
+        database=database,
+        data_dir=data_dir,
+        host=host,
+        port=port,
+        migrate_on_start=not no_migrate,
+        auth=AuthSettings(admin_key=admin_key),
+        seed=seed,
+        frozen_at=frozen,
+        request_log=not no_request_log,
     )
     try:
         url = DatabaseUrl.parse(settings.database_url())
@@ -82,6 +123,10 @@ def serve(
     click.echo(f"partnercart {__version__} listening on http://{host}:{port}")
     click.echo(f"data: {where}; signing key in {data_dir.resolve()}")
     click.echo(f"token: partnercart token --tenant <partner-guid> --data-dir {data_dir}")
+    click.echo(f"dashboard: http://{host}:{port}/_partnercart/ui")
+    click.echo(f"admin key: {_key_hint(settings)}")
+    if seed is not None or frozen is not None:
+        click.echo(f"deterministic: seed {seed}, clocks frozen at {frozen_at}")
     if workers > 1:
         click.echo(f"workers: {workers} processes")
     sys.stdout.flush()
@@ -112,6 +157,14 @@ def serve(
         workers=workers,
         **common,
     )
+
+
+def _key_hint(settings: Any) -> str:
+    from partnercart.server.control.adminkey import key_file
+
+    if settings.auth.admin_key:
+        return "as given"
+    return str(key_file(settings.data_dir).resolve())
 
 
 @main.command()
@@ -159,6 +212,10 @@ def token(
 from partnercart.cli.db import db  # noqa: E402
 
 main.add_command(db)
+
+from partnercart.cli.control import control  # noqa: E402
+
+main.add_command(control)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -218,22 +218,29 @@ def delete_all(uow: UnitOfWork, *, partner_id: str | None = None) -> int:
 
 
 def hit(uow: UnitOfWork, rule_ids: Iterable[str]) -> FaultRule | None:
-    """Count a matching call against each rule (in order); the first rule that fires on it."""
+    """Count a matching call against each live rule (in order); the first rule that fires on it.
+    A spent rule (another process may still have it cached) neither counts nor fires."""
     fired_rule: FaultRule | None = None
     for rule_id in rule_ids:
-        run(uow, "UPDATE control_faults SET seen = seen + 1 WHERE id = ?", (rule_id,))
         found = rows(
             uow, "SELECT id, seen, fired, body FROM control_faults WHERE id = ?", (rule_id,)
         )
-        if not found:
+        if not found or _from_row(found[0]).spent:
             continue
         rule = _from_row(found[0])
-        if fired_rule is not None or rule.spent or rule.seen < rule.nth:
-            continue
-        run(uow, "UPDATE control_faults SET fired = fired + 1 WHERE id = ?", (rule_id,))
-        fired_rule = msgspec.structs.replace(rule, fired=rule.fired + 1)
-        if rule.times is not None and rule.fired + 1 >= rule.times:
-            bump_version(uow)  # spent: every process reloads its rules
+        seen = rule.seen + 1
+        fires = fired_rule is None and seen >= rule.nth
+        fired = rule.fired + (1 if fires else 0)
+        run(
+            uow,
+            "UPDATE control_faults SET seen = ?, fired = ? WHERE id = ?",
+            (seen, fired, rule_id),
+        )
+        if fires:
+            spent = rule.times is not None and fired >= rule.times
+            fired_rule = msgspec.structs.replace(rule, seen=seen, fired=fired, spent=spent)
+            if spent:
+                bump_version(uow)  # every process reloads its rules
     return fired_rule
 
 

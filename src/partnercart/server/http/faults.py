@@ -191,4 +191,6 @@ class FaultInjection:
                 return rules.hit(uow, matched)
 
         fired: FaultRule | None = await self._run(runtime, count)
+        if fired is not None and fired.spent:
+            runtime.faults.invalidate()
         return fired
