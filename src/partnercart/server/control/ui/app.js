@@ -70,6 +70,16 @@ async function action(label, fn) {
   }
 }
 
+function span(seconds) {
+  const sign = seconds < 0 ? "behind" : "ahead of";
+  let rest = Math.abs(Math.round(seconds));
+  const parts = [];
+  for (const [unit, size] of [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]]) {
+    if (rest >= size) { parts.push(Math.floor(rest / size) + unit); rest %= size; }
+  }
+  return parts.length ? `${parts.join(" ")} ${sign}` : "in step with";
+}
+
 function short(id) { return id ? String(id).slice(0, 8) : ""; }
 function when(ts) { return ts ? ts.replace("T", " ").replace(/\.\d+Z$/, "Z") : ""; }
 
@@ -103,7 +113,7 @@ async function selectPartner(id) {
 function showClock(c) {
   $("clock-now").textContent = when(c.now);
   $("clock-mode").textContent = c.frozen ? "Frozen: time stands still until you move it."
-    : c.stored ? `Running, ${Math.round(c.offsetSeconds)} s from the server clock.`
+    : c.stored ? `Running, ${span(c.offsetSeconds)} the server clock.`
     : "Following the server clock.";
 }
 
