@@ -93,7 +93,7 @@ def test_dashboard_shows_a_cart_made_through_the_api(scene: Scene) -> None:
     row = scene.page.locator(f"tr[data-cart='{cart['id']}']")
     row.wait_for()
     assert "Active" in row.locator(".cart-state").inner_text()
-    assert "× 2" in row.inner_text()
+    assert "\u00d7 2" in row.inner_text()
     assert customer in scene.page.locator("#customers").inner_text()
     assert "POST" in scene.page.locator("#requests").inner_text()
     assert "none" in scene.page.locator("#orders").inner_text()
