@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -244,3 +246,17 @@ def test_deterministic_mode_gives_identical_bodies(tmp_path: Path) -> None:
     assert b"2026-01-01T00:00:00.0000000Z" in one[2]  # the cart was made at the frozen instant
     assert one != three  # the ids do come from the seed
     assert len({json.loads(b)["id"] for b in one[:4]}) == 4
+
+
+def test_deterministic_mode_refuses_a_database_with_data(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with running(ServerProcess(data)) as (server,):
+        Partner(data).new_customer(server.url)
+    done = subprocess.run(
+        [sys.executable, "-m", "partnercart", "serve", "--data-dir", str(data), "--seed", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "needs an empty database" in done.stderr

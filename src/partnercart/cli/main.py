@@ -119,6 +119,13 @@ def serve(
         runtime = build_runtime(settings)
     except Exception as exc:  # a bad URL, an unreachable database, an unreadable key
         raise click.ClickException(f"cannot start: {exc}") from exc
+    if seed is not None and _has_data(runtime):
+        runtime.close()
+        # The seeded id streams start again at every start: on old data they would repeat ids.
+        raise click.ClickException(
+            "deterministic mode (--seed) needs an empty database: use a fresh --data-dir "
+            "or --database"
+        )
     where = f"SQLite file {Path(url.target).resolve()}" if url.engine == "sqlite" else f"{url}"
     click.echo(f"partnercart {__version__} listening on http://{host}:{port}")
     click.echo(f"data: {where}; signing key in {data_dir.resolve()}")
@@ -157,6 +164,13 @@ def serve(
         workers=workers,
         **common,
     )
+
+
+def _has_data(runtime: Any) -> bool:
+    from partnercart.server.control.store import rows
+
+    with runtime.services.store.unit_of_work(write=False) as uow:
+        return bool(rows(uow, "SELECT 1 FROM customers LIMIT 1"))
 
 
 def _key_hint(settings: Any) -> str:

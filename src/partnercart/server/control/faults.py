@@ -268,6 +268,13 @@ class FaultBook:
             self._checked = -1e18
             self._version = -1
 
+    def cached(self) -> list[FaultRule] | None:
+        """The rules when the cache is fresh; ``None`` when :meth:`live` must read."""
+        with self._lock:
+            if self._monotonic() - self._checked < self._ttl:
+                return self._rules
+        return None
+
     def live(self) -> list[FaultRule]:
         """The rules that can still fire (read from the database when the cache is stale)."""
         now = self._monotonic()

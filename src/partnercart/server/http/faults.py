@@ -122,7 +122,9 @@ class FaultInjection:
         state: dict[str, Any] = scope.setdefault("state", {})
         template, params = route_of(scope)
         state["route"] = template
-        live = await self._run(runtime, runtime.faults.live)
+        live = runtime.faults.cached()
+        if live is None:
+            live = await self._run(runtime, runtime.faults.live)
         rule = await self._fire(runtime, scope, live, template, params) if live else None
         if rule is None:
             await self.app(scope, receive, send)
