@@ -96,7 +96,12 @@ def set_to(state: ClockState, moment: dt.datetime, base: Clock) -> ClockState:
 
 
 def advanced(state: ClockState, duration: Duration, base: Clock) -> ClockState:
-    return set_to(state, duration.add_to(state.now(base)), base)
+    """Moved by ``duration``; a running clock keeps running, its offset grown exactly."""
+    now = state.now(base)
+    delta = duration.add_to(now) - now
+    if state.frozen:
+        return ClockState(frozen=True, frozen_at=now + delta)
+    return ClockState(frozen=False, offset=state.offset + delta)
 
 
 def frozen(state: ClockState, base: Clock) -> ClockState:
