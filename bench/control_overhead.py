@@ -20,7 +20,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.servers import Partner, ServerProcess, line, running  # noqa: E402
+from tests.servers import Partner, ServerProcess, line, running
 
 
 async def hammer(url: str, headers: dict[str, str], total: int, concurrency: int) -> float:
