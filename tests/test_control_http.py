@@ -353,3 +353,9 @@ class TestResetSeedViews:
         assert api.client.get("/_partnercart/ui/app.js").status_code == 200
         assert api.client.get("/_partnercart/ui/app.css").status_code == 200
         assert api.client.get("/_partnercart/ui/secret.txt").status_code == 404
+
+
+def test_info_names_the_modes(api: Api, admin: Admin) -> None:
+    body = admin.ok("GET", "/info")
+    assert body["seed"] is None and body["frozenAt"] is None and body["requestLog"] is True
+    assert body["baseClock"] == "2026-03-01T12:00:00.1234560Z"
