@@ -113,9 +113,13 @@ def test_retry_with_same_request_id_after_dropped_put_leaves_one_change(tmp_path
         assert version_of(httpx.get(url, headers=partner.headers).json()) == 2
 
 
-def test_two_processes_share_clock_faults_and_log(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_two_processes_share_clock_faults_and_log(
+    tmp_path: Path, engine: str, request: pytest.FixtureRequest
+) -> None:
     data = tmp_path / "data"
-    a, b = ServerProcess(data), ServerProcess(data)
+    database = request.getfixturevalue("pg_url") if engine == "postgres" else None
+    a, b = ServerProcess(data, database=database), ServerProcess(data, database=database)
     with running(a, b):
         admin = admin_headers(data)
         partner = Partner(data)
