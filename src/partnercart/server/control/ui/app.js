@@ -3,7 +3,7 @@
 
 const API = "/_partnercart";
 const KEY_STORE = "partnercart.adminKey";
-const state = { partner: null, allRequests: false, openRequest: null };
+const state = { partner: null, allRequests: false, openRequest: null, timer: null };
 
 function $(id) { return document.getElementById(id); }
 
@@ -276,6 +276,10 @@ function wire() {
     refresh();
   });
   $("refresh").addEventListener("click", refresh);
+  $("auto-refresh").addEventListener("change", (event) => {
+    clearInterval(state.timer);
+    state.timer = event.target.checked ? setInterval(refresh, 3000) : null;
+  });
   $("forget-key").addEventListener("click", () => { sessionStorage.removeItem(KEY_STORE); askKey(); });
   for (const button of document.querySelectorAll("[data-advance]")) {
     button.addEventListener("click", () => advance(button.dataset.advance));
