@@ -359,3 +359,18 @@ def test_info_names_the_modes(api: Api, admin: Admin) -> None:
     body = admin.ok("GET", "/info")
     assert body["seed"] is None and body["frozenAt"] is None and body["requestLog"] is True
     assert body["baseClock"] == "2026-03-01T12:00:00.1234560Z"
+
+
+def test_cart_view_shows_line_errors(api: Api, admin: Admin) -> None:
+    """Line errors come from catalog checks elsewhere; here one is written into the stored
+    cart to check the view carries it."""
+    import json
+
+    from partnercart.server.control.store import run
+
+    cart = new_cart(api, api.new_customer())
+    cart["lineItems"][0]["error"] = {"errorCode": 10001, "errorDescription": "Not available"}
+    with api.runtime.services.store.unit_of_work(write=True) as uow:
+        run(uow, "UPDATE carts SET body = ? WHERE id = ?", (json.dumps(cart).encode(), cart["id"]))
+    [row] = admin.ok("GET", f"/partners/{api.partner_id}/carts")["items"]
+    assert row["lineItems"][0]["error"] == {"code": 10001, "description": "Not available"}
