@@ -24,6 +24,7 @@ lint: $(STAMP)
 
 pytest: $(STAMP)
 	scripts/ensure-postgres
+	scripts/ensure-browser
 	$(BIN)/python -m pytest -n 2 $(ARGS)
 
 test: lint pytest

@@ -18,6 +18,10 @@ from partnercart.server.http.app import create_app
 from partnercart.server.runtime import Runtime, build_runtime
 from partnercart.server.settings import Settings
 
+# Server and CLI subprocesses run the source tree under test, not whatever is installed.
+_SRC = str(Path(__file__).resolve().parent.parent / "src")
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p)
+
 PG_ADMIN = os.environ.get("PARTNERCART_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 START = dt.datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=dt.UTC)
 

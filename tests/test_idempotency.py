@@ -248,8 +248,8 @@ def test_same_id_while_the_first_runs_is_409(pg_api: Api, pg_url: str) -> None:
 def test_migration_up_down_up(database_url: str) -> None:
     url = DatabaseUrl.parse(database_url)
     migrate.upgrade(url)
-    assert migrate.current(url) == migrate.head() == "0004"
+    assert migrate.current(url) == migrate.head()
     migrate.downgrade(url, "0001")
     assert migrate.current(url) == "0001"
     migrate.upgrade(url)
-    assert migrate.current(url) == "0004"
+    assert migrate.current(url) == migrate.head()

@@ -68,6 +68,18 @@ def main() -> None:
     help="Server processes sharing the port (use PostgreSQL for more than a few).",
 )
 @click.option(
+    "--seed",
+    default=None,
+    type=int,
+    help="Deterministic mode: ids from this seed (one stream per partner tenant).",
+)
+@click.option(
+    "--frozen-at",
+    default=None,
+    help="Deterministic mode: every partner's clock stands at this instant (2026-01-01T00:00:00Z).",
+)
+@click.option("--no-request-log", is_flag=True, help="Do not record requests for /_partnercart.")
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -143,6 +155,9 @@ def serve(
     workers: int,
     catalog_files: tuple[Path, ...],
     catalog_replace: bool,
+    seed: int | None,
+    frozen_at: str | None,
+    no_request_log: bool,
     log_level: str,
     provisioning_delay: float,
     rate_limit: str | None,
@@ -160,6 +175,7 @@ def serve(
 
     import uvicorn
 
+    from partnercart.schema.timefmt import parse_timestamp
     from partnercart.server.http.accesslog import configure_access_log
     from partnercart.server.http.app import create_app
     from partnercart.server.runtime import build_runtime
@@ -192,6 +208,16 @@ def serve(
         auth = dataclasses.replace(auth, issuer=issuers[0], extra_issuers=issuers[1:])
     if audiences:
         auth = dataclasses.replace(auth, audiences=audiences)
+    if seed is not None and workers > 1:
+        raise click.ClickException("deterministic mode (--seed) needs a single worker")
+    frozen: dt.datetime | None = None
+    if frozen_at is not None:
+        try:
+            frozen = parse_timestamp(frozen_at)
+        except ValueError:
+            raise click.BadParameter(
+                "use an ISO-8601 instant such as 2026-01-01T00:00:00Z", param_hint="--frozen-at"
+            ) from None
     settings = Settings(
         database=database,
         data_dir=data_dir,
@@ -205,12 +231,22 @@ def serve(
         rate_window=limit[1] if limit else 60.0,
         access_log=access_log,
         auth=auth,
+        seed=seed,
+        frozen_at=frozen,
+        request_log=not no_request_log,
     )
     try:
         url = DatabaseUrl.parse(settings.database_url())
         runtime = build_runtime(settings)
     except Exception as exc:  # a bad URL, an unreachable database, an unreadable key
         raise click.ClickException(f"cannot start: {exc}") from exc
+    if seed is not None and _has_data(runtime):
+        runtime.close()
+        # The seeded id streams start again at every start: on old data they would repeat ids.
+        raise click.ClickException(
+            "deterministic mode (--seed) needs an empty database: use a fresh --data-dir "
+            "or --database"
+        )
     where = f"SQLite file {Path(url.target).resolve()}" if url.engine == "sqlite" else f"{url}"
     click.echo(f"partnercart {__version__} listening on http://{host}:{port}")
     click.echo(f"data: {where}")
@@ -219,8 +255,10 @@ def serve(
         click.echo(f"token: partnercart token --tenant <partner-guid> --data-dir {data_dir}")
     else:
         click.echo(f"tokens from {', '.join(issuers)}; keys from {jwks}")
-    if admin_key is None:
-        click.echo(f"admin key (control routes) in {(data_dir / 'admin-key').resolve()}")
+    click.echo(f"dashboard: http://{host}:{port}/_partnercart/ui")
+    click.echo(f"admin key: {_key_hint(settings)}")
+    if seed is not None or frozen is not None:
+        click.echo(f"deterministic: seed {seed}, clocks frozen at {frozen_at}")
     if workers > 1:
         click.echo(f"workers: {workers} processes")
     sys.stdout.flush()
@@ -253,6 +291,21 @@ def serve(
         workers=workers,
         **common,
     )
+
+
+def _has_data(runtime: Any) -> bool:
+    from partnercart.server.control.store import rows
+
+    with runtime.services.store.unit_of_work(write=False) as uow:
+        return bool(rows(uow, "SELECT 1 FROM customers LIMIT 1"))
+
+
+def _key_hint(settings: Any) -> str:
+    from partnercart.server.identity.keys import admin_key_file
+
+    if settings.auth.admin_key:
+        return "as given"
+    return str(admin_key_file(settings.data_dir).resolve())
 
 
 @main.command()
@@ -340,6 +393,10 @@ def _register_api_commands() -> None:
 
 
 _register_api_commands()
+
+from partnercart.cli.control import control  # noqa: E402
+
+main.add_command(control)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

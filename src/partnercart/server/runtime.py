@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from partnercart.server.catalog import load_catalog
+from partnercart.server.control.clocks import ClockSource
+from partnercart.server.control.faults import FaultBook
 from partnercart.server.domain.clock import Clock, SystemClock
-from partnercart.server.domain.ids import IdSource, RandomIds
+from partnercart.server.domain.ids import IdSource, RandomIds, SeededIds
 from partnercart.server.domain.orders import OrderPolicy
 from partnercart.server.identity.clients import ClientRegistry
 from partnercart.server.identity.jwks import open_jwks
@@ -34,6 +36,10 @@ class Runtime:
     #: emulator mode: who may get tokens from the token endpoint
     clients: ClientRegistry
     #: the control plane's credential (never a partner token)
+    #: each partner tenant's virtual clock (the control plane's clock routes move them).
+    clocks: ClockSource
+    #: the fault rules this process applies.
+    faults: FaultBook
     admin_key: str
 
     def close(self) -> None:
@@ -86,10 +92,13 @@ def build_runtime(
         cancellation_window=settings.cancellation_window,
         max_subscriptions_per_customer=settings.max_subscriptions_per_customer,
     )
+    if ids is None:
+        ids = SeededIds(settings.seed) if settings.seed is not None else RandomIds()
+    source: IdSource = ids
     services = Services(
         store=store,
         clock=clock or SystemClock(),
-        ids=ids or RandomIds(),
+        ids=source,
         catalog=catalog,
         orders=orders,
     )
@@ -102,4 +111,6 @@ def build_runtime(
         wall_clock=SystemClock(),
         clients=clients,
         admin_key=admin_key,
+        clocks=ClockSource(store, base=services.clock, frozen_at=settings.frozen_at),
+        faults=FaultBook(store),
     )

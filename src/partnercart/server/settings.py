@@ -76,6 +76,12 @@ class Settings:
     catalog_files: tuple[Path, ...] = ()
     #: serve only ``catalog_files``, without the default catalog.
     catalog_replace: bool = False
+    #: deterministic mode: ids from this seed (per partner stream) ...
+    seed: int | None = None
+    #: ... and every partner's clock frozen at this instant until told otherwise.
+    frozen_at: dt.datetime | None = None
+    #: keep the request log (``/_partnercart/requests``) in the database.
+    request_log: bool = True
 
     def database_url(self) -> str:
         if self.database:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import secrets
+import threading
 import uuid
 from typing import Protocol
 
@@ -25,16 +27,41 @@ class RandomIds:
 
 
 class SeededIds:
-    """Deterministic UUIDs from a seed (for repeatable emulator runs and tests)."""
+    """Deterministic UUIDs from a seed (for repeatable emulator runs and tests).
 
-    def __init__(self, seed: int) -> None:
-        self._random = random.Random(seed)
+    :meth:`for_partner` gives each partner tenant its own stream derived from the seed and the
+    tenant id, so tenants running in parallel do not shift each other's ids.
+    """
+
+    def __init__(self, seed: int, *, stream: str = "") -> None:
+        self.seed = seed
+        material = hashlib.sha256(f"{seed}/{stream}".encode()).digest()
+        self._random = random.Random(int.from_bytes(material, "big") if stream else seed)
+        self._lock = threading.Lock()
+        self._streams: dict[str, SeededIds] = {}
 
     def uuid(self) -> str:
-        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+        with self._lock:
+            bits = self._random.getrandbits(128)
+        return str(uuid.UUID(int=bits, version=4))
 
     def hex12(self) -> str:
-        return f"{self._random.getrandbits(48):012x}"
+        with self._lock:
+            bits = self._random.getrandbits(48)
+        return f"{bits:012x}"
+
+    def for_partner(self, partner_id: str) -> SeededIds:
+        """The partner's own stream (the same object on every call)."""
+        with self._lock:
+            found = self._streams.get(partner_id)
+            if found is None:
+                found = self._streams[partner_id] = SeededIds(self.seed, stream=partner_id)
+            return found
+
+
+def ids_for_partner(ids: IdSource, partner_id: str) -> IdSource:
+    """The id source for one partner: its own stream when ids are seeded, else ``ids``."""
+    return ids.for_partner(partner_id) if isinstance(ids, SeededIds) else ids
 
 
 def is_guid(text: str) -> bool:

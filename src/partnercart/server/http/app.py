@@ -14,8 +14,10 @@ from starlette.routing import Route
 from partnercart.server.http.accesslog import AccessLog
 from partnercart.server.http.calls import ExpirySweeper
 from partnercart.server.http.errors import HANDLERS
+from partnercart.server.http.faults import ControlledApp, FaultInjection
 from partnercart.server.http.middleware import PartnerCenterHeaders
-from partnercart.server.http.routes import carts, catalog, customers, identity, orders, partners
+from partnercart.server.http.requestlog import RequestLog
+from partnercart.server.http.routes import carts, catalog, control, customers, identity, orders
 from partnercart.server.http.throttle import Throttle
 from partnercart.server.runtime import Runtime
 
@@ -45,14 +47,18 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> Starlette:
         *catalog.ROUTES,
         *orders.ROUTES,
         *identity.ROUTES,
-        *partners.ROUTES,
+        *control.ROUTES,
     ]
     settings = runtime.settings
-    middleware = [Middleware(PartnerCenterHeaders)]
+    middleware = [
+        Middleware(RequestLog),
+        Middleware(PartnerCenterHeaders),
+        Middleware(FaultInjection),
+    ]
     if settings.access_log:
         templates = {r.endpoint: r.path for r in routes if isinstance(r, Route)}
         middleware.insert(0, Middleware(AccessLog, templates=templates))
-    app = Starlette(
+    app = ControlledApp(
         routes=routes,
         middleware=middleware,
         exception_handlers=HANDLERS,

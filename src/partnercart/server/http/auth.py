@@ -10,9 +10,9 @@ from partnercart.server.http.throttle import Throttle
 from partnercart.server.runtime import Runtime
 
 
-def bearer_token(request: Request) -> str:
-    """The token of ``Authorization: Bearer <token>``; 401 when absent or another scheme."""
-    header = request.headers.get("authorization")
+def bearer_token(header: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` value; 401 when absent or another
+    scheme."""
     if header is None or not header.strip():
         raise Unauthorized(
             "Partner token missing in request context: send Authorization: Bearer <token>.",
@@ -34,13 +34,20 @@ def bearer_token(request: Request) -> str:
     return token
 
 
+def actor_from_header(runtime: Runtime, header: str | None) -> Actor:
+    """The actor an ``Authorization`` header value proves; 401 (``Unauthorized``) otherwise.
+    Tokens live on the wall clock, not on a tenant's virtual clock."""
+    actor, _claims = runtime.verifier.verify(bearer_token(header), now=runtime.wall_clock.now())
+    return actor
+
+
 def authenticate(request: Request) -> Actor:
-    """The caller's partner and user, from ``Authorization: Bearer <JWT>``; 401 otherwise."""
-    token = bearer_token(request)
+    """The caller's partner and user, from ``Authorization: Bearer <JWT>``; 401 otherwise.
+    Then the partner's rate limit, if one is set."""
     runtime: Runtime = request.app.state.runtime
-    # Tokens live on the wall clock, not on a tenant's virtual clock.
-    actor, _claims = runtime.verifier.verify(token, now=runtime.wall_clock.now())
-    request.state.partner_id = actor.partner_id  # for the access log
+    actor = actor_from_header(runtime, request.headers.get("authorization"))
+    # For the access log and the request log, which run outside the handler.
+    request.scope.setdefault("state", {})["partner_id"] = actor.partner_id
     throttle: Throttle | None = getattr(request.app.state, "throttle", None)
     if throttle is not None:
         throttle.check(actor.partner_id)

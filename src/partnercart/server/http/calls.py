@@ -18,6 +18,7 @@ import anyio.to_thread
 from starlette.requests import Request
 
 from partnercart.server.domain.carts import Actor
+from partnercart.server.domain.clock import Clock
 from partnercart.server.domain.idempotency import (
     IDEMPOTENT_METHODS,
     REPLAY_HEADER,
@@ -27,6 +28,7 @@ from partnercart.server.domain.idempotency import (
     StoredResponse,
     fingerprint,
 )
+from partnercart.server.domain.ids import IdSource, ids_for_partner
 from partnercart.server.http import media
 from partnercart.server.runtime import Runtime
 from partnercart.server.storage.sql import to_micros
@@ -39,15 +41,29 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
+def _partner_time(runtime: Runtime, actor: object) -> tuple[Clock, IdSource]:
+    """The caller partner's virtual clock and id stream (read before the unit of work opens:
+    the clock may need its own short read); the server's own without an actor."""
+    services = runtime.services
+    if isinstance(actor, Actor):
+        clock: Clock = runtime.clocks.for_partner(actor.partner_id)
+        return clock, ids_for_partner(services.ids, actor.partner_id)
+    return services.clock, services.ids
+
+
 def _run(runtime: Runtime, use_case: Callable[..., R], write: bool, kwargs: Any) -> R:
     services = runtime.services
+    clock, ids = _partner_time(runtime, kwargs.get("actor"))
     with services.store.unit_of_work(write=write) as uow:
-        return use_case(services.context(uow), **kwargs)
+        return use_case(services.context(uow, clock=clock, ids=ids), **kwargs)
 
 
 async def call(request: Request, use_case: Callable[..., R], /, *, write: bool, **kwargs: Any) -> R:
     """Run ``use_case(context, **kwargs)`` in one transaction: inline for an embedded store (a
-    SQLite point read is cheaper than a thread hop), in a worker thread for a networked one."""
+    SQLite point read is cheaper than a thread hop), in a worker thread for a networked one.
+
+    When ``kwargs`` has the ``actor``, the context's clock is that partner's virtual clock and
+    its ids come from that partner's stream."""
     runtime = runtime_of(request)
     if runtime.services.store.blocking:
         return await anyio.to_thread.run_sync(
@@ -125,8 +141,9 @@ def _run_write(
     kwargs: Any,
 ) -> Written:
     services = runtime.services
+    clock, ids = _partner_time(runtime, actor)
     with services.store.unit_of_work(write=True) as uow:
-        ctx = services.context(uow)
+        ctx = services.context(uow, clock=clock, ids=ids)
         if key is None:
             result = use_case(ctx, actor=actor, **kwargs)
             headers = dict(headers_of(result)) if headers_of else {}
@@ -137,7 +154,7 @@ def _run_write(
                 f"A request with MS-RequestId {key.request_id} is still being processed; "
                 "retry it later to get its answer."
             )
-        now = services.clock.now()
+        now = ctx.clock.now()
         stored = uow.idempotency.get(partner, key.request_id)
         if stored is not None and stored.live(now):
             if stored.fingerprint != key.fingerprint:

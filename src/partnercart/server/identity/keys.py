@@ -88,6 +88,16 @@ def _create_private_file(path: Path, content: bytes) -> bytes:
 ADMIN_KEY_FILE = "admin-key"
 
 
+def admin_key_file(directory: Path) -> Path:
+    return directory / ADMIN_KEY_FILE
+
+
+def read_admin_key(directory: Path) -> str | None:
+    """The admin key kept in ``directory`` (for tools on the server's machine), if any."""
+    path = admin_key_file(directory)
+    return path.read_text(encoding="ascii").strip() if path.exists() else None
+
+
 def load_or_create_admin_key(directory: Path) -> str:
     """The control plane's admin key: read from ``<directory>/admin-key``, or made (random,
     256 bits, file mode 0600) on first start."""

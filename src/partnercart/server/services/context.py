@@ -28,10 +28,17 @@ class Services:
     catalog: Catalog = field(default_factory=default_catalog)
     orders: OrderPolicy = field(default_factory=OrderPolicy)
 
-    def context(self, uow: UnitOfWork) -> Context:
-        """A use case's context over ``uow`` (the one place a context is made)."""
+    def context(
+        self, uow: UnitOfWork, *, clock: Clock | None = None, ids: IdSource | None = None
+    ) -> Context:
+        """A use case's context over ``uow`` (the one place a context is made); ``clock`` and
+        ``ids`` replace the server's own (a partner's virtual clock and id stream)."""
         return Context(
-            uow=uow, clock=self.clock, ids=self.ids, catalog=self.catalog, orders=self.orders
+            uow=uow,
+            clock=clock or self.clock,
+            ids=ids or self.ids,
+            catalog=self.catalog,
+            orders=self.orders,
         )
 
 

@@ -10,6 +10,7 @@ from typing import Protocol
 from partnercart.server.domain.idempotency import StoredResponse
 from partnercart.server.domain.order_records import CheckoutRecord, OrderRecord, SubscriptionRecord
 from partnercart.server.domain.records import CartRecord, CustomerRecord
+from partnercart.server.storage.sql import Cursor, Dialect
 
 
 class CustomerRepository(Protocol):
@@ -17,10 +18,6 @@ class CustomerRepository(Protocol):
 
     def get(self, partner_id: str, customer_id: str) -> CustomerRecord | None:
         """The customer if it belongs to ``partner_id``; ``None`` otherwise."""
-        ...
-
-    def partners(self) -> list[tuple[str, int]]:
-        """Every partner that owns customers, with how many, ordered by partner id."""
         ...
 
     def list(self, partner_id: str) -> list[CustomerRecord]: ...
@@ -121,6 +118,14 @@ class UnitOfWork(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyRepository: ...
+
+    #: The open cursor and its dialect, for the emulator's control plane (reset, clocks, fault
+    #: rules, request log), which keeps its SQL in ``server/control/``.
+    @property
+    def cursor(self) -> Cursor: ...
+
+    @property
+    def dialect(self) -> Dialect: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -23,6 +23,8 @@ class PostgresUnitOfWork:
         self._conn = conn
         cursor = conn.cursor()
         self._cursor = cursor
+        self.cursor = cursor
+        self.dialect = POSTGRES
         self.customers = SqlCustomers(cursor, POSTGRES)
         self.carts = SqlCarts(cursor, POSTGRES)
         self.orders = SqlOrders(cursor, POSTGRES)

@@ -60,9 +60,6 @@ class SqlCustomers:
             "SELECT id, partner_id, country, created_at, body FROM customers "
             "WHERE partner_id = ? ORDER BY created_at, id"
         )
-        self._partners = q(
-            "SELECT partner_id, COUNT(*) FROM customers GROUP BY partner_id ORDER BY partner_id"
-        )
 
     @staticmethod
     def _record(row: Any) -> CustomerRecord:
@@ -90,10 +87,6 @@ class SqlCustomers:
         self._cur.execute(self._get, (customer_id, partner_id))
         row = self._cur.fetchone()
         return None if row is None else self._record(row)
-
-    def partners(self) -> list[tuple[str, int]]:
-        self._cur.execute(self._partners)
-        return [(str(r[0]), int(r[1])) for r in self._cur.fetchall()]
 
     def list(self, partner_id: str) -> list[CustomerRecord]:
         self._cur.execute(self._list, (partner_id,))

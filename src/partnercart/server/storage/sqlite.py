@@ -17,6 +17,8 @@ class SqliteUnitOfWork:
         self._write = write
         cursor = connection.cursor()
         self._cursor = cursor
+        self.cursor = cursor
+        self.dialect = SQLITE
         self.customers = SqlCustomers(cursor, SQLITE)
         self.carts = SqlCarts(cursor, SQLITE)
         self.orders = SqlOrders(cursor, SQLITE)

@@ -1,0 +1,160 @@
+"""Virtual clocks, one per partner tenant, kept in the database so every process agrees.
+
+A partner without a stored clock follows the server's base clock (or, in deterministic mode,
+stands still at ``--frozen-at``). A stored clock is either *frozen* at an instant, or *running*
+at a fixed offset from the base clock.
+
+Each process caches a partner's clock row for :data:`CACHE_TTL` seconds and drops its own cache
+entry when it writes, so a change made through one process is seen by the others within that
+time; the control routes always read the database directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from partnercart.server.control.durations import Duration
+from partnercart.server.control.store import from_micros, rows, run, to_micros
+from partnercart.server.domain.clock import Clock
+from partnercart.server.storage.ports import Store, UnitOfWork
+
+CACHE_TTL = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ClockState:
+    """A partner's clock: frozen at ``frozen_at``, or running at ``offset`` from the base."""
+
+    frozen: bool
+    frozen_at: dt.datetime | None = None
+    offset: dt.timedelta = dt.timedelta(0)
+    stored: bool = True
+
+    def now(self, base: Clock) -> dt.datetime:
+        if self.frozen and self.frozen_at is not None:
+            return self.frozen_at
+        return base.now() + self.offset
+
+
+class PartnerClock:
+    """What a use case sees as ``ctx.clock``: one partner's virtual time."""
+
+    def __init__(self, state: ClockState, base: Clock) -> None:
+        self.state = state
+        self._base = base
+
+    def now(self) -> dt.datetime:
+        return self.state.now(self._base)
+
+
+def _default(frozen_at: dt.datetime | None) -> ClockState:
+    if frozen_at is not None:
+        return ClockState(frozen=True, frozen_at=frozen_at, stored=False)
+    return ClockState(frozen=False, stored=False)
+
+
+def load(uow: UnitOfWork, partner_id: str, *, frozen_at: dt.datetime | None) -> ClockState:
+    found = rows(
+        uow, "SELECT frozen, value FROM control_clocks WHERE partner_id = ?", (partner_id,)
+    )
+    if not found:
+        return _default(frozen_at)
+    frozen, value = bool(found[0][0]), int(found[0][1])
+    if frozen:
+        return ClockState(frozen=True, frozen_at=from_micros(value))
+    return ClockState(frozen=False, offset=dt.timedelta(microseconds=value))
+
+
+def save(uow: UnitOfWork, partner_id: str, state: ClockState, *, now: dt.datetime) -> None:
+    if state.frozen:
+        assert state.frozen_at is not None
+        value = to_micros(state.frozen_at)
+    else:
+        value = (state.offset // dt.timedelta(microseconds=1)) if state.offset else 0
+    updated = run(
+        uow,
+        "UPDATE control_clocks SET frozen = ?, value = ?, updated_at = ? WHERE partner_id = ?",
+        (state.frozen, value, to_micros(now), partner_id),
+    )
+    if updated.rowcount == 0:
+        run(
+            uow,
+            "INSERT INTO control_clocks (partner_id, frozen, value, updated_at) "
+            "VALUES (?, ?, ?, ?)",
+            (partner_id, state.frozen, value, to_micros(now)),
+        )
+
+
+def set_to(state: ClockState, moment: dt.datetime, base: Clock) -> ClockState:
+    if state.frozen:
+        return ClockState(frozen=True, frozen_at=moment)
+    return ClockState(frozen=False, offset=moment - base.now())
+
+
+def advanced(state: ClockState, duration: Duration, base: Clock) -> ClockState:
+    """Moved by ``duration``; a running clock keeps running, its offset grown exactly."""
+    now = state.now(base)
+    delta = duration.add_to(now) - now
+    if state.frozen:
+        return ClockState(frozen=True, frozen_at=now + delta)
+    return ClockState(frozen=False, offset=state.offset + delta)
+
+
+def frozen(state: ClockState, base: Clock) -> ClockState:
+    return ClockState(frozen=True, frozen_at=state.now(base))
+
+
+def running(state: ClockState, base: Clock) -> ClockState:
+    return ClockState(frozen=False, offset=state.now(base) - base.now())
+
+
+class ClockSource:
+    """Hands out each partner's clock, with a small per-process cache of the stored rows."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        base: Clock,
+        frozen_at: dt.datetime | None = None,
+        ttl: float = CACHE_TTL,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.base = base
+        self.frozen_at = frozen_at
+        self._ttl = ttl
+        self._monotonic = monotonic
+        self._cache: dict[str, tuple[float, ClockState]] = {}
+        self._lock = threading.Lock()
+
+    def state(self, uow: UnitOfWork, partner_id: str) -> ClockState:
+        """The stored state, read now (no cache)."""
+        return load(uow, partner_id, frozen_at=self.frozen_at)
+
+    def for_partner(self, partner_id: str) -> PartnerClock:
+        """The partner's clock; opens its own short read when the cached row is stale, so call
+        it before the request's unit of work is opened."""
+        now = self._monotonic()
+        with self._lock:
+            cached = self._cache.get(partner_id)
+        if cached is not None and now - cached[0] < self._ttl:
+            return PartnerClock(cached[1], self.base)
+        with self.store.unit_of_work(write=False) as uow:
+            state = self.state(uow, partner_id)
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[partner_id] = (now, state)
+        return PartnerClock(state, self.base)
+
+    def invalidate(self, partner_id: str | None = None) -> None:
+        with self._lock:
+            if partner_id is None:
+                self._cache.clear()
+            else:
+                self._cache.pop(partner_id, None)

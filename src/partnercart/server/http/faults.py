@@ -1,0 +1,198 @@
+"""Fault injection as pure ASGI middleware, and the app class that can drop a connection.
+
+The middleware matches each Partner Center request against the live rules
+(:class:`partnercart.server.control.faults.FaultBook`, cached per process), counts the call in
+the database and, when a rule fires, answers an error, waits, drops the connection, or lets the
+request run and commit before throwing its answer away.
+
+Dropping: ASGI has no "abort" message, and a server that sees an app return without answering
+sends a 500 of its own. :class:`ControlledApp` therefore keeps the server's own ``send``; when a
+fault asks for a drop it closes the server's transport (uvicorn's request cycle exposes it) so
+the client sees the connection close with no answer at all. Without a transport (an in-process
+test client) it raises :class:`ConnectionDropped` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any
+
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from partnercart.schema import codec
+from partnercart.schema.common import ErrorBody, ThrottleBody
+from partnercart.server.control import faults as rules
+from partnercart.server.control.faults import FaultRule
+from partnercart.server.domain.errors import ApiError
+from partnercart.server.http.auth import actor_from_header
+from partnercart.server.runtime import Runtime
+
+CONTROL_PREFIX = "/_partnercart"
+_SERVER_SEND = "partnercart.server_send"
+
+
+class ConnectionDropped(Exception):
+    """A fault closed the connection, where no transport could be closed."""
+
+
+class ControlledApp(Starlette):
+    """Starlette that can end a request by closing the connection without an answer."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        # One state dict shared by every layer (the middleware may copy the scope).
+        state: dict[str, Any] = scope.setdefault("state", {})
+        await super().__call__(scope, receive, send)
+        if state.get("drop_connection"):
+            await _drop(send)
+
+
+async def _drop(send: Send) -> None:
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise ConnectionDropped("the fault rule closed the connection without an answer")
+    transport.close()
+    # Let the server see the connection go, so it does not write a 500 of its own.
+    for _ in range(50):
+        if getattr(cycle, "disconnected", True):
+            break
+        await asyncio.sleep(0)
+
+
+def route_of(scope: Scope) -> tuple[str | None, dict[str, str]]:
+    """The route template serving this request and its path parameters."""
+    app = scope.get("app")
+    path, method = scope["path"], scope["method"]
+    fallback: tuple[str | None, dict[str, str]] = (None, {})
+    for route in getattr(app, "routes", ()):
+        if not isinstance(route, Route):
+            continue
+        match = route.path_regex.match(path)
+        if match is None:
+            continue
+        found = (route.path, match.groupdict())
+        if route.methods is None or method in route.methods:
+            return found
+        if fallback[0] is None:
+            fallback = found
+    return fallback
+
+
+def error_response(rule: FaultRule) -> Response:
+    if rule.status == 429:
+        body = codec.encode(ThrottleBody(status_code=429, message=rule.description))
+        headers = {"Retry-After": str(rule.retry_after)}
+    else:
+        body = codec.encode(ErrorBody(code=rule.code, description=rule.description, data=[]))
+        headers = {}
+    return Response(
+        body,
+        status_code=rule.status,
+        headers=headers,
+        media_type="application/json; charset=utf-8",
+    )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class FaultInjection:
+    """Applies the fault rules to every request outside ``/_partnercart``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        runtime: Runtime = scope["app"].state.runtime
+        state: dict[str, Any] = scope.setdefault("state", {})
+        template, params = route_of(scope)
+        state["route"] = template
+        live = runtime.faults.cached()
+        if live is None:
+            live = await self._run(runtime, runtime.faults.live)
+        rule = await self._fire(runtime, scope, live, template, params) if live else None
+        if rule is None:
+            await self.app(scope, receive, send)
+            return
+        state["fault"] = rule.id
+        state["fault_action"] = rule.action
+        if rule.latency_ms:
+            await anyio.sleep(rule.latency_ms / 1000)
+        if rule.action == "latency":
+            await self.app(scope, receive, send)
+        elif rule.action == "status":
+            await error_response(rule)(scope, receive, send)
+        elif rule.action == "drop":
+            state["drop_connection"] = True
+        else:
+            inner: dict[str, Any] = {}
+
+            async def swallow(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    inner["status"] = message["status"]
+
+            await self.app(scope, receive, swallow)
+            state["applied_status"] = inner.get("status")
+            if rule.action == "apply_then_status":
+                await error_response(rule)(scope, receive, send)
+            else:
+                state["drop_connection"] = True
+
+    @staticmethod
+    async def _run(runtime: Runtime, fn: Any, *args: Any) -> Any:
+        if runtime.services.store.blocking:
+            return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+        return fn(*args)
+
+    async def _fire(
+        self,
+        runtime: Runtime,
+        scope: Scope,
+        live: list[FaultRule],
+        template: str | None,
+        params: dict[str, str],
+    ) -> FaultRule | None:
+        partner_id: str | None = None
+        if any(r.partner is not None for r in live):
+            try:
+                actor = actor_from_header(runtime, _header(scope, b"authorization"))
+                partner_id = actor.partner_id
+            except ApiError:
+                partner_id = None
+        matched = [
+            r.id
+            for r in live
+            if r.matches(
+                partner_id=partner_id,
+                customer_id=params.get("customer_id"),
+                method=scope["method"],
+                path=scope["path"],
+                template=template,
+            )
+        ]
+        if not matched:
+            return None
+
+        def count() -> FaultRule | None:
+            with runtime.services.store.unit_of_work(write=True) as uow:
+                return rules.hit(uow, matched)
+
+        fired: FaultRule | None = await self._run(runtime, count)
+        if fired is not None and fired.spent:
+            runtime.faults.invalidate()
+        return fired

@@ -1,0 +1,390 @@
+"""``/_partnercart/...``: the emulator's control plane (admin credential on every data route).
+
+Thin handlers: check the admin key, parse, run one control operation in one unit of work,
+answer JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import uuid
+from collections.abc import Callable
+from importlib import resources
+from typing import Any, TypeVar
+
+import anyio.to_thread
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from partnercart.schema.timefmt import format_timestamp, parse_timestamp
+from partnercart.server.control import clocks, faults, requestlog, reset, seed, views
+from partnercart.server.control.clocks import ClockState
+from partnercart.server.control.durations import parse_duration
+from partnercart.server.domain.errors import BadRequest, NotFound
+from partnercart.server.domain.ids import is_guid
+from partnercart.server.http import media
+from partnercart.server.http.admin import require_admin
+from partnercart.server.runtime import Runtime
+from partnercart.server.storage.ports import UnitOfWork
+
+R = TypeVar("R")
+T = TypeVar("T")
+
+_encoder = msgspec.json.Encoder()
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(
+        _encoder.encode(value), status_code=status, media_type="application/json; charset=utf-8"
+    )
+
+
+async def _admin(request: Request) -> Runtime:
+    require_admin(request)
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def _db(runtime: Runtime, fn: Callable[[UnitOfWork], R], *, write: bool) -> R:
+    def work() -> R:
+        with runtime.services.store.unit_of_work(write=write) as uow:
+            return fn(uow)
+
+    if runtime.services.store.blocking:
+        return await anyio.to_thread.run_sync(functools.partial(work))
+    return work()
+
+
+async def _body(request: Request, type_: type[T]) -> T:
+    data = await media.read_body(request)
+    if not data.strip():
+        data = b"{}"
+    try:
+        return msgspec.json.decode(data, type=type_)
+    except msgspec.ValidationError as exc:
+        raise BadRequest(f"Invalid request body: {exc}.") from None
+    except msgspec.DecodeError as exc:
+        raise BadRequest(f"The request body is not valid JSON: {exc}.") from None
+
+
+def _partner(request: Request) -> str:
+    partner_id = str(request.path_params["partner_id"])
+    if not is_guid(partner_id):
+        raise BadRequest(f"{partner_id!r} is not a partner tenant id (a GUID).", data=["partner"])
+    return partner_id.lower()
+
+
+def _query_partner(request: Request) -> str | None:
+    value = request.query_params.get("partner")
+    if not value:
+        return None
+    if not is_guid(value):
+        raise BadRequest(f"{value!r} is not a partner tenant id (a GUID).", data=["partner"])
+    return value.lower()
+
+
+# Reset and seed.
+
+
+class ResetRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    partner: str | None = None
+
+
+async def reset_all(request: Request) -> Response:
+    runtime = await _admin(request)
+    body = await _body(request, ResetRequest)
+    partner_id = None
+    if body.partner is not None:
+        if not is_guid(body.partner):
+            raise BadRequest("partner must be a partner tenant id (a GUID).", data=["partner"])
+        partner_id = body.partner.lower()
+    return await _reset(runtime, partner_id)
+
+
+async def reset_partner(request: Request) -> Response:
+    runtime = await _admin(request)
+    return await _reset(runtime, _partner(request))
+
+
+async def _reset(runtime: Runtime, partner_id: str | None) -> Response:
+    deleted = await _db(runtime, functools.partial(reset.reset, partner_id=partner_id), write=True)
+    runtime.clocks.invalidate(partner_id)
+    runtime.faults.invalidate()
+    return _json({"partner": partner_id, "deleted": deleted})
+
+
+async def seed_data(request: Request) -> Response:
+    runtime = await _admin(request)
+    data = await media.read_body(request)
+    document = seed.parse_document(data, request.headers.get("content-type", ""))
+    created = await _db(
+        runtime,
+        functools.partial(
+            seed.seed, document=document, clocks=runtime.clocks, services=runtime.services
+        ),
+        write=True,
+    )
+    return _json(created, 201)
+
+
+# Read views for the dashboard.
+
+
+async def list_partners(request: Request) -> Response:
+    runtime = await _admin(request)
+    return _json({"items": await _db(runtime, views.partners, write=False)})
+
+
+async def partner_customers(request: Request) -> Response:
+    runtime = await _admin(request)
+    partner_id = _partner(request)
+    items = await _db(
+        runtime, functools.partial(views.customers, partner_id=partner_id), write=False
+    )
+    return _json({"partner": partner_id, "items": items})
+
+
+async def partner_carts(request: Request) -> Response:
+    runtime = await _admin(request)
+    partner_id = _partner(request)
+
+    def read(uow: UnitOfWork) -> list[dict[str, Any]]:
+        now = runtime.clocks.state(uow, partner_id).now(runtime.clocks.base)
+        return views.carts(uow, partner_id, now=now)
+
+    return _json({"partner": partner_id, "items": await _db(runtime, read, write=False)})
+
+
+async def partner_orders(request: Request) -> Response:
+    runtime = await _admin(request)
+    partner_id = _partner(request)
+    found = await _db(runtime, functools.partial(views.orders, partner_id=partner_id), write=False)
+    return _json({"partner": partner_id, **found})
+
+
+# The clock.
+
+
+def _clock_body(partner_id: str, state: ClockState, runtime: Runtime) -> dict[str, Any]:
+    now = state.now(runtime.clocks.base)
+    offset = None if state.frozen else state.offset.total_seconds()
+    return {
+        "partner": partner_id,
+        "now": format_timestamp(now),
+        "frozen": state.frozen,
+        "offsetSeconds": offset,
+        "stored": state.stored,
+    }
+
+
+async def _change_clock(
+    request: Request, runtime: Runtime, change: Callable[[ClockState, Runtime], ClockState]
+) -> Response:
+    partner_id = _partner(request)
+
+    def work(uow: UnitOfWork) -> ClockState:
+        state = change(runtime.clocks.state(uow, partner_id), runtime)
+        clocks.save(uow, partner_id, state, now=runtime.wall_clock.now())
+        return state
+
+    state = await _db(runtime, work, write=True)
+    runtime.clocks.invalidate(partner_id)
+    return _json(_clock_body(partner_id, state, runtime))
+
+
+async def get_clock(request: Request) -> Response:
+    runtime = await _admin(request)
+    partner_id = _partner(request)
+    state = await _db(
+        runtime, functools.partial(runtime.clocks.state, partner_id=partner_id), write=False
+    )
+    return _json(_clock_body(partner_id, state, runtime))
+
+
+class SetClock(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    now: str
+    frozen: bool | None = None
+
+
+def _instant(text: str) -> dt.datetime:
+    try:
+        return parse_timestamp(text)
+    except (ValueError, TypeError):
+        raise BadRequest(
+            f"{text!r} is not an ISO-8601 instant; use for example 2026-01-01T00:00:00Z.",
+            data=["now"],
+        ) from None
+
+
+async def set_clock(request: Request) -> Response:
+    runtime = await _admin(request)
+    body = await _body(request, SetClock)
+    moment = _instant(body.now)
+
+    def change(state: ClockState, runtime: Runtime) -> ClockState:
+        base = runtime.clocks.base
+        if body.frozen is not None and body.frozen != state.frozen:
+            state = clocks.frozen(state, base) if body.frozen else clocks.running(state, base)
+        return clocks.set_to(state, moment, base)
+
+    return await _change_clock(request, runtime, change)
+
+
+class Advance(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    duration: str
+
+
+async def advance_clock(request: Request) -> Response:
+    runtime = await _admin(request)
+    body = await _body(request, Advance)
+    duration = parse_duration(body.duration)
+
+    def change(state: ClockState, runtime: Runtime) -> ClockState:
+        return clocks.advanced(state, duration, runtime.clocks.base)
+
+    return await _change_clock(request, runtime, change)
+
+
+async def freeze_clock(request: Request) -> Response:
+    runtime = await _admin(request)
+    return await _change_clock(
+        request, runtime, lambda state, runtime: clocks.frozen(state, runtime.clocks.base)
+    )
+
+
+async def unfreeze_clock(request: Request) -> Response:
+    runtime = await _admin(request)
+    return await _change_clock(
+        request, runtime, lambda state, runtime: clocks.running(state, runtime.clocks.base)
+    )
+
+
+# Fault rules.
+
+
+async def list_faults(request: Request) -> Response:
+    runtime = await _admin(request)
+    partner_id = _query_partner(request)
+    items = await _db(
+        runtime, functools.partial(faults.list_rules, partner_id=partner_id), write=False
+    )
+    return _json({"items": items})
+
+
+async def add_fault(request: Request) -> Response:
+    runtime = await _admin(request)
+    spec = await _body(request, faults.FaultSpec)
+    now = runtime.wall_clock.now()
+    rule = faults.validate(spec, rule_id=str(uuid.uuid4()), now=now)
+    await _db(runtime, functools.partial(faults.add, rule=rule, now=now), write=True)
+    runtime.faults.invalidate()
+    return _json(rule, 201)
+
+
+async def delete_fault(request: Request) -> Response:
+    runtime = await _admin(request)
+    rule_id = str(request.path_params["rule_id"])
+    deleted = await _db(runtime, functools.partial(faults.delete, rule_id=rule_id), write=True)
+    if not deleted:
+        raise NotFound(f"No fault rule {rule_id}.")
+    runtime.faults.invalidate()
+    return Response(status_code=204)
+
+
+async def delete_faults(request: Request) -> Response:
+    runtime = await _admin(request)
+    partner_id = _query_partner(request)
+    count = await _db(
+        runtime, functools.partial(faults.delete_all, partner_id=partner_id), write=True
+    )
+    runtime.faults.invalidate()
+    return _json({"deleted": count})
+
+
+# The request log.
+
+
+async def list_requests(request: Request) -> Response:
+    runtime = await _admin(request)
+    partner_id = _query_partner(request)
+    raw = request.query_params.get("limit", "100")
+    if not raw.isdigit() or not 1 <= int(raw) <= requestlog.KEEP:
+        raise BadRequest(f"limit must be between 1 and {requestlog.KEEP}.", data=["limit"])
+    items = await _db(
+        runtime,
+        functools.partial(requestlog.recent, partner_id=partner_id, limit=int(raw)),
+        write=False,
+    )
+    return _json({"items": items})
+
+
+async def info(request: Request) -> Response:
+    runtime = await _admin(request)
+    settings = runtime.settings
+    return _json(
+        {
+            "wallClock": format_timestamp(runtime.wall_clock.now()),
+            "baseClock": format_timestamp(runtime.clocks.base.now()),
+            "seed": settings.seed,
+            "frozenAt": format_timestamp(settings.frozen_at) if settings.frozen_at else None,
+            "requestLog": settings.request_log,
+        }
+    )
+
+
+# The dashboard: static files, no data (the page calls the routes above with the admin key).
+
+_UI_FILES = {
+    "": ("index.html", "text/html; charset=utf-8"),
+    "app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "app.css": ("app.css", "text/css; charset=utf-8"),
+}
+
+
+@functools.cache
+def _ui_file(name: str) -> bytes:
+    return resources.files("partnercart.server.control").joinpath("ui", name).read_bytes()
+
+
+async def ui(request: Request) -> Response:
+    name = str(request.path_params.get("name", ""))
+    found = _UI_FILES.get(name)
+    if found is None:
+        raise NotFound(f"No dashboard file {name!r}.")
+    return Response(
+        _ui_file(found[0]),
+        media_type=found[1],
+        headers={
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+P = "/_partnercart"
+ROUTES = [
+    Route(f"{P}/reset", reset_all, methods=["POST"]),
+    Route(f"{P}/seed", seed_data, methods=["POST"]),
+    Route(f"{P}/info", info, methods=["GET"]),
+    Route(f"{P}/partners", list_partners, methods=["GET"]),
+    Route(f"{P}/partners/{{partner_id}}/reset", reset_partner, methods=["POST"]),
+    Route(f"{P}/partners/{{partner_id}}/customers", partner_customers, methods=["GET"]),
+    Route(f"{P}/partners/{{partner_id}}/carts", partner_carts, methods=["GET"]),
+    Route(f"{P}/partners/{{partner_id}}/orders", partner_orders, methods=["GET"]),
+    Route(f"{P}/partners/{{partner_id}}/clock", get_clock, methods=["GET"]),
+    Route(f"{P}/partners/{{partner_id}}/clock", set_clock, methods=["PUT"]),
+    Route(f"{P}/partners/{{partner_id}}/clock/advance", advance_clock, methods=["POST"]),
+    Route(f"{P}/partners/{{partner_id}}/clock/freeze", freeze_clock, methods=["POST"]),
+    Route(f"{P}/partners/{{partner_id}}/clock/unfreeze", unfreeze_clock, methods=["POST"]),
+    Route(f"{P}/faults", list_faults, methods=["GET"]),
+    Route(f"{P}/faults", add_fault, methods=["POST"]),
+    Route(f"{P}/faults", delete_faults, methods=["DELETE"]),
+    Route(f"{P}/faults/{{rule_id}}", delete_fault, methods=["DELETE"]),
+    Route(f"{P}/requests", list_requests, methods=["GET"]),
+    Route(f"{P}/ui", ui, methods=["GET"]),
+    Route(f"{P}/ui/{{name}}", ui, methods=["GET"]),
+]

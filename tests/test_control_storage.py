@@ -1,0 +1,95 @@
+"""The control plane's SQL on SQLite and PostgreSQL: clocks, rules, the log, reset, seed."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from partnercart.server.control.clocks import ClockSource
+from partnercart.server.control.faults import FaultBook
+from partnercart.server.control.store import rows
+from tests.conftest import Api, customer_body
+from tests.control_helpers import Admin, new_cart
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_control_plane_on_each_database(db_api: Api) -> None:
+    admin = Admin(db_api)
+    customer = db_api.new_customer()
+    cart = new_cart(db_api, customer)
+    path = f"/partners/{db_api.partner_id}/clock"
+    admin.ok("PUT", path, json={"now": "2026-06-01T00:00:00Z", "frozen": True})
+    assert admin.ok("POST", f"{path}/advance", json={"duration": "P8D"})["frozen"] is True
+    assert admin.ok("POST", f"{path}/unfreeze")["now"] == "2026-06-09T00:00:00.0000000Z"
+    [row] = admin.ok("GET", f"/partners/{db_api.partner_id}/carts")["items"]
+    assert row["id"] == cart["id"] and row["expired"] is True
+    rule = admin.ok("POST", "/faults", 201, json={"status": 429, "nth": 2, "times": 1})
+    db_api.get("/v1/customers")
+    assert db_api.get("/v1/customers").status_code == 429
+    [listed] = admin.ok("GET", "/faults")["items"]
+    assert (listed["id"], listed["seen"], listed["fired"], listed["spent"]) == (
+        rule["id"],
+        2,
+        1,
+        True,
+    )
+    items = admin.ok("GET", f"/requests?partner={db_api.partner_id}&limit=2")["items"]
+    assert [i["status"] for i in items] == [429, 200]
+    assert items[0]["id"] > items[1]["id"]
+    document = {"partner": db_api.partner_id, "customers": [{"customer": customer_body()}]}
+    assert len(admin.ok("POST", "/seed", 201, json=document)["partners"][0]["customers"]) == 1
+    [partner] = admin.ok("GET", "/partners")["items"]
+    assert partner["customers"] == 2 and partner["carts"] == 1
+    deleted = admin.ok("POST", "/reset")["deleted"]
+    assert deleted["customers"] == 2 and deleted["control_faults"] == 1
+    assert deleted["control_clocks"] == 1 and deleted["control_requests"] >= 3
+
+
+def test_clock_cache_is_refreshed_after_its_ttl(db_api: Api) -> None:
+    """Another process's cache: stale for at most the TTL, then the stored clock."""
+    admin = Admin(db_api)
+    runtime = db_api.runtime
+    fake = FakeTime()
+    other = ClockSource(runtime.services.store, base=runtime.clocks.base, ttl=1.0, monotonic=fake)
+    before = other.for_partner(db_api.partner_id).now()
+    admin.ok("POST", f"/partners/{db_api.partner_id}/clock/advance", json={"duration": "P1D"})
+    assert other.for_partner(db_api.partner_id).now() == before
+    fake.now += 1.0
+    assert (other.for_partner(db_api.partner_id).now() - before).days == 1
+
+
+def test_fault_book_reloads_when_the_version_moves(db_api: Api) -> None:
+    admin = Admin(db_api)
+    fake = FakeTime()
+    book = FaultBook(db_api.runtime.services.store, ttl=0.5, monotonic=fake)
+    assert book.live() == []
+    admin.ok("POST", "/faults", 201, json={"status": 500, "partner": str(uuid.uuid4())})
+    assert book.live() == []  # cached
+    fake.now += 0.5
+    [rule] = book.live()
+    admin.ok("DELETE", f"/faults/{rule.id}", 204)
+    fake.now += 0.5
+    assert book.live() == []
+
+
+def test_request_log_keeps_the_newest(db_api: Api, monkeypatch: Any) -> None:
+    from partnercart.server.control import requestlog
+
+    monkeypatch.setattr(requestlog, "KEEP", 3)
+    monkeypatch.setattr(requestlog, "TRIM_EVERY", 1)
+    admin = Admin(db_api)
+    customer = db_api.new_customer()
+    for _ in range(5):
+        db_api.get(f"/v1/customers/{customer}")
+    items = admin.ok("GET", f"/requests?partner={db_api.partner_id}&limit=3")["items"]
+    assert [i["method"] for i in items] == ["GET"] * 3
+    with db_api.runtime.services.store.unit_of_work(write=False) as uow:
+        count = rows(uow, "SELECT COUNT(*) FROM control_requests")[0][0]
+    assert count == 3
