@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -25,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from partnercart.server.services.seed import sample_line_items
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 SRC = ROOT / "src"
@@ -38,25 +41,10 @@ WRK_INSTALL_HINT = (
     "installed, `--compare-loadgen` measures one against the other)."
 )
 
-# Line items as Partner Center clients send them (ids from the published samples).
-CATALOG_ITEMS = (
-    "DG7GMGF0DWTL:0001:DG7GMGF0DSJB",
-    "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS",
-    "CFQ7TTC0LH18:0001:CFQ7TTC0K971",
-)
-
 
 def line_items(count: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "catalogItemId": CATALOG_ITEMS[i % len(CATALOG_ITEMS)],
-            "quantity": 1 + i % 5,
-            "billingCycle": "monthly" if i % 2 == 0 else "annual",
-            "termDuration": "P1Y",
-            "provisioningContext": {},
-        }
-        for i in range(count)
-    ]
+    """Valid lines of the default catalog, as Partner Center clients send them."""
+    return sample_line_items(count)
 
 
 def cart_body(lines: int) -> bytes:
@@ -218,6 +206,11 @@ def serve_supports_workers() -> bool:
     return "--workers" in out
 
 
+def extra_serve_args() -> list[str]:
+    """More ``serve`` options for an experiment, from PARTNERCART_BENCH_SERVE_ARGS."""
+    return shlex.split(os.environ.get("PARTNERCART_BENCH_SERVE_ARGS", ""))
+
+
 def start_partnercart(
     *,
     port: int,
@@ -234,6 +227,7 @@ def start_partnercart(
         command += ["--database", database]
     if workers > 1:
         command += ["--workers", str(workers)]
+    command += extra_serve_args()
     process = start(name, pinned(command, placement.server), log_dir=log_dir)
     wait_http(process, f"http://127.0.0.1:{port}/_partnercart/ping")
     return process

@@ -83,7 +83,6 @@ def test_request_log_keeps_the_newest(db_api: Api, monkeypatch: Any) -> None:
     from partnercart.server.control import requestlog
 
     monkeypatch.setattr(requestlog, "KEEP", 3)
-    monkeypatch.setattr(requestlog, "TRIM_EVERY", 1)
     admin = Admin(db_api)
     customer = db_api.new_customer()
     for _ in range(5):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from typing import Any, TypeVar
 
 import msgspec
@@ -95,6 +96,18 @@ def decode_request(data: bytes, type_: type[T]) -> T:
 def decode_response(data: bytes, type_: type[T]) -> T:
     """A response body as a client reads it (nothing dropped)."""
     return convert(parse_json(data), type_, drop_server_owned=False)
+
+
+@cache
+def _stored_decoder(type_: type[Any]) -> msgspec.json.Decoder[Any]:
+    return msgspec.json.Decoder(type_)
+
+
+def decode_stored(data: bytes, type_: type[T]) -> T:
+    """A document the server itself encoded (already canonical): typed decoding only, no
+    normalising walk. Stored documents are read on every GET, PUT and checkout."""
+    result: T = _stored_decoder(type_).decode(data)  # type: ignore[arg-type]
+    return result
 
 
 def encode(value: Any) -> bytes:

@@ -13,7 +13,6 @@ KEEP = 1000
 #: Bodies are kept up to this many characters.
 BODY_LIMIT = 4096
 #: Each process trims a partner's log once every this many writes.
-TRIM_EVERY = 50
 
 
 class LoggedRequest(msgspec.Struct, rename="camel", kw_only=True):
@@ -48,17 +47,22 @@ def add(uow: Any, entry: LoggedRequest, *, at_micros: int, trim: bool) -> None:
         (entry.partner_id, at_micros, _encoder.encode(entry)),
     )
     if trim:
-        params: tuple[str, ...] = ()
-        if entry.partner_id is None:
-            where = "partner_id IS NULL"
-        else:
-            where, params = "partner_id = ?", (entry.partner_id,)
-        run(
-            uow,
-            f"DELETE FROM control_requests WHERE {where} AND id <= (SELECT id FROM "
-            f"control_requests WHERE {where} ORDER BY id DESC LIMIT 1 OFFSET {KEEP})",
-            params * 2,
-        )
+        trim_log(uow, entry.partner_id)
+
+
+def trim_log(uow: Any, partner_id: str | None) -> None:
+    """Keep the newest ``KEEP`` entries of one partner (or of requests with no partner)."""
+    params: tuple[str, ...] = ()
+    if partner_id is None:
+        where = "partner_id IS NULL"
+    else:
+        where, params = "partner_id = ?", (partner_id,)
+    run(
+        uow,
+        f"DELETE FROM control_requests WHERE {where} AND id <= (SELECT id FROM "
+        f"control_requests WHERE {where} ORDER BY id DESC LIMIT 1 OFFSET {KEEP})",
+        params * 2,
+    )
 
 
 def recent(uow: Any, *, partner_id: str | None, limit: int) -> list[LoggedRequest]:

@@ -26,7 +26,7 @@ class OrderRecord:
     body: bytes  # the Order as created, as JSON on the wire
 
     def document(self) -> Order:
-        return codec.decode_response(self.body, Order)
+        return codec.decode_stored(self.body, Order)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class SubscriptionRecord:
     body: bytes  # the Subscription without its status, as JSON on the wire
 
     def document(self) -> Subscription:
-        return codec.decode_response(self.body, Subscription)
+        return codec.decode_stored(self.body, Subscription)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ class CustomerRecord:
     body: bytes  # the Customer as JSON on the wire
 
     def document(self) -> Customer:
-        return codec.decode_response(self.body, Customer)
+        return codec.decode_stored(self.body, Customer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,4 +34,4 @@ class CartRecord:
     body: bytes  # the Cart as JSON on the wire
 
     def document(self) -> Cart:
-        return codec.decode_response(self.body, Cart)
+        return codec.decode_stored(self.body, Cart)

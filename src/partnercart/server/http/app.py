@@ -16,7 +16,7 @@ from partnercart.server.http.calls import ExpirySweeper
 from partnercart.server.http.errors import HANDLERS
 from partnercart.server.http.faults import ControlledApp, FaultInjection
 from partnercart.server.http.middleware import PartnerCenterHeaders
-from partnercart.server.http.requestlog import RequestLog
+from partnercart.server.http.requestlog import LogBuffer, RequestLog
 from partnercart.server.http.routes import carts, catalog, control, customers, identity, orders
 from partnercart.server.http.throttle import Throttle
 from partnercart.server.runtime import Runtime
@@ -32,11 +32,14 @@ async def ping(request: Request) -> Response:
 def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> Starlette:
     """The app over ``runtime``; with ``owns_runtime`` the app closes it on shutdown."""
 
+    buffer = LogBuffer()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            buffer.flush_now(runtime)
             if owns_runtime:
                 runtime.close()
 
@@ -65,6 +68,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> Starlette:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.request_log_buffer = buffer
     app.state.body_limit = settings.body_limit
     app.state.throttle = (
         Throttle(settings.rate_limit, settings.rate_window) if settings.rate_limit else None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
-import itertools
 import logging
 import time
 from typing import Any
@@ -51,13 +51,79 @@ def _partner(runtime: Runtime, scope: Scope) -> str | None:
     return None
 
 
+class LogBuffer:
+    """Entries waiting to be written, in batches: one transaction per ``FLUSH_AFTER`` seconds
+    (or per ``FLUSH_SIZE`` entries) instead of one write transaction per request, which halved
+    GET throughput on SQLite. Other processes see an entry within ``FLUSH_AFTER``; this
+    process's own list route flushes first, so it sees its entries at once."""
+
+    FLUSH_AFTER = 0.2
+    FLUSH_SIZE = 256
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[LoggedRequest, int]] = []
+        self._scheduled = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    async def add(self, runtime: Runtime, entry: LoggedRequest, at: int) -> None:
+        self._pending.append((entry, at))
+        if len(self._pending) >= self.FLUSH_SIZE:
+            await self.flush(runtime)
+        elif not self._scheduled:
+            self._scheduled = True
+            task = asyncio.get_running_loop().create_task(self._flush_later(runtime))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _flush_later(self, runtime: Runtime) -> None:
+        await asyncio.sleep(self.FLUSH_AFTER)
+        await self.flush(runtime)
+
+    def _take(self) -> list[tuple[LoggedRequest, int]]:
+        batch, self._pending = self._pending, []
+        self._scheduled = False
+        return batch
+
+    @staticmethod
+    def _write(runtime: Runtime, batch: list[tuple[LoggedRequest, int]]) -> None:
+        with runtime.services.store.unit_of_work(write=True) as uow:
+            for entry, at in batch:
+                requestlog.add(uow, entry, at_micros=at, trim=False)
+            # Each partner's log is trimmed once per batch.
+            for partner_id in {entry.partner_id for entry, _ in batch}:
+                requestlog.trim_log(uow, partner_id)
+
+    async def flush(self, runtime: Runtime) -> None:
+        batch = self._take()
+        if not batch:
+            return
+        try:
+            if runtime.services.store.blocking:
+                await anyio.to_thread.run_sync(functools.partial(self._write, runtime, batch))
+            else:
+                self._write(runtime, batch)
+        except Exception:  # the answers are already sent; lost log lines must not fail them
+            log.warning("could not write %d request log entries", len(batch), exc_info=True)
+
+    def flush_now(self, runtime: Runtime) -> None:
+        """Write what is pending, synchronously (at shutdown)."""
+        batch = self._take()
+        if batch:
+            try:
+                self._write(runtime, batch)
+            except Exception:
+                log.warning("could not write %d request log entries", len(batch), exc_info=True)
+
+
 class RequestLog:
     """Records method, route, headers (credentials redacted), bodies (truncated), status,
     duration, correlation ids, and whether a fault or an idempotent replay answered."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._writes = itertools.count(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
@@ -120,19 +186,5 @@ class RequestLog:
                 replayed=replayed,
                 dropped=bool(state.get("drop_connection")),
             )
-            await self._write(runtime, entry, to_micros(wall))
-
-    async def _write(self, runtime: Runtime, entry: LoggedRequest, at: int) -> None:
-        trim = next(self._writes) % requestlog.TRIM_EVERY == 0
-
-        def write() -> None:
-            with runtime.services.store.unit_of_work(write=True) as uow:
-                requestlog.add(uow, entry, at_micros=at, trim=trim)
-
-        try:
-            if runtime.services.store.blocking:
-                await anyio.to_thread.run_sync(functools.partial(write))
-            else:
-                write()
-        except Exception:  # the answer is already sent; a lost log line must not fail it
-            log.warning("could not write the request log", exc_info=True)
+            buffer: LogBuffer = scope["app"].state.request_log_buffer
+            await buffer.add(runtime, entry, to_micros(wall))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from partnercart.schema import codec
 from partnercart.schema.cart import Cart, CartStatus
 from partnercart.server.domain import carts as rules
@@ -12,14 +14,32 @@ from partnercart.server.domain.records import CartRecord, CustomerRecord
 from partnercart.server.services.context import Context, owned_customer
 
 
-def owned_seats(ctx: Context, customer_id: str) -> dict[str, int]:
+class _Seats(msgspec.Struct, rename="camel"):
+    """The two fields of a stored Subscription that seat counting needs."""
+
+    offer_id: str | None = None
+    quantity: int | None = None
+
+
+_seats_decoder = msgspec.json.Decoder(_Seats)
+
+
+def owned_seats(ctx: Context, customer_id: str, request: Cart) -> dict[str, int]:
     """Seats of the customer's live subscriptions by ``PRODUCT:SKU``: the bases an add-on line
-    may build on without a base line in the same cart."""
+    may build on without a base line in the same cart. Read only when the cart has an add-on."""
+    has_addon = False
+    for line in request.line_items:
+        offer = ctx.catalog.offer(line.catalog_item_id)
+        if offer is not None and offer.is_addon:
+            has_addon = True
+            break
     seats: dict[str, int] = {}
+    if not has_addon:
+        return seats
     for record in ctx.uow.subscriptions.for_customer(customer_id):
         if record.cancelled_at is not None:
             continue
-        subscription = record.document()
+        subscription = _seats_decoder.decode(record.body)
         product, _, rest = (subscription.offer_id or "").partition(":")
         sku = rest.partition(":")[0]
         if product and sku:
@@ -39,7 +59,7 @@ def create_cart(ctx: Context, *, actor: Actor, customer_id: str, request: Cart) 
         actor=actor,
         now=now,
         catalog=ctx.catalog,
-        owned_seats=owned_seats(ctx, customer.id),
+        owned_seats=owned_seats(ctx, customer.id, request),
     )
     record = CartRecord(
         id=cart_id,
@@ -98,7 +118,7 @@ def update_cart(
         now=ctx.clock.now(),
         catalog=ctx.catalog,
         version=current.version + 1,
-        owned_seats=owned_seats(ctx, customer.id),
+        owned_seats=owned_seats(ctx, customer.id, request),
     )
     record = CartRecord(
         id=current.id,

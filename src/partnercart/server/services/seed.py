@@ -20,12 +20,30 @@ from partnercart.server.services.carts import create_cart
 from partnercart.server.services.context import Services
 from partnercart.server.services.customers import create_customer
 
-CATALOG_ITEMS = (
-    "DG7GMGF0DWTL:0001:DG7GMGF0DSJB",
-    "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS",
-    "CFQ7TTC0LH18:0001:CFQ7TTC0K971",
-    "43FCE491-76D1-4BCC-B709-8A288786DBAE",
+#: Lines the default catalog accepts (id, billing cycle, term): a licence billed monthly for a
+#: year, another billed yearly, a monthly licence, perpetual software, a legacy offer.
+LINE_SHAPES: tuple[tuple[str, str, str | None], ...] = (
+    ("CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS", "monthly", "P1Y"),
+    ("CFQ7TTC0LFLS:0002:CFQ7TTC0KDLJ", "annual", "P1Y"),
+    ("CFQ7TTC0LH2H:0001:CFQ7TTC0KP0N", "monthly", "P1M"),
+    ("DG7GMGF0DWTL:0001:DG7GMGF0DSJB", "one_time", None),
 )
+
+
+def sample_line_items(count: int, *, offset: int = 0) -> list[dict[str, Any]]:
+    """``count`` valid cart lines as a client sends them, cycling through :data:`LINE_SHAPES`."""
+    items = []
+    for i in range(count):
+        catalog_item_id, billing_cycle, term = LINE_SHAPES[(offset + i) % len(LINE_SHAPES)]
+        item: dict[str, Any] = {
+            "catalogItemId": catalog_item_id,
+            "quantity": 1 + (offset + i) % 7,
+            "billingCycle": billing_cycle,
+        }
+        if term:
+            item["termDuration"] = term
+        items.append(item)
+    return items
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,15 +54,7 @@ class SeedSummary:
 
 
 def _cart_request(lines: int, variant: int) -> Cart:
-    items: list[dict[str, Any]] = [
-        {
-            "catalogItemId": CATALOG_ITEMS[(variant + i) % len(CATALOG_ITEMS)],
-            "quantity": 1 + (variant + i) % 7,
-            "billingCycle": "monthly" if (variant + i) % 2 == 0 else "annual",
-            "termDuration": "P1Y",
-        }
-        for i in range(lines)
-    ]
+    items = sample_line_items(lines, offset=variant)
     return codec.convert({"lineItems": items}, Cart, drop_server_owned=True)
 
 
@@ -86,7 +96,7 @@ def seed(
             create_customer(ctx, actor=actor, request=_customer_request(n)).id
             for n in range(customers)
         ]
-    requests = [_cart_request(lines, variant) for variant in range(len(CATALOG_ITEMS))]
+    requests = [_cart_request(lines, variant) for variant in range(len(LINE_SHAPES))]
     owners = itertools.cycle(customer_ids)
     shapes = itertools.cycle(requests)
     done = 0

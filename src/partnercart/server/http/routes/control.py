@@ -101,15 +101,17 @@ async def reset_all(request: Request) -> Response:
         if not is_guid(body.partner):
             raise BadRequest("partner must be a partner tenant id (a GUID).", data=["partner"])
         partner_id = body.partner.lower()
-    return await _reset(runtime, partner_id)
+    return await _reset(request, runtime, partner_id)
 
 
 async def reset_partner(request: Request) -> Response:
     runtime = await _admin(request)
-    return await _reset(runtime, _partner(request))
+    return await _reset(request, runtime, _partner(request))
 
 
-async def _reset(runtime: Runtime, partner_id: str | None) -> Response:
+async def _reset(request: Request, runtime: Runtime, partner_id: str | None) -> Response:
+    # Entries still waiting for their batch belong to the time before the reset.
+    await request.app.state.request_log_buffer.flush(runtime)
     deleted = await _db(runtime, functools.partial(reset.reset, partner_id=partner_id), write=True)
     runtime.clocks.invalidate(partner_id)
     runtime.faults.invalidate()
@@ -309,6 +311,8 @@ async def delete_faults(request: Request) -> Response:
 
 async def list_requests(request: Request) -> Response:
     runtime = await _admin(request)
+    # This process's entries still waiting for their batch are written first.
+    await request.app.state.request_log_buffer.flush(runtime)
     partner_id = _query_partner(request)
     raw = request.query_params.get("limit", "100")
     if not raw.isdigit() or not 1 <= int(raw) <= requestlog.KEEP:
