@@ -29,22 +29,20 @@ from partnercart.client._errors import (
     UnauthorizedError,
 )
 from partnercart.client._executors import AsyncPager, Pager
-from partnercart.client._models_pending import (
-    Availability,
+from partnercart.client._operation import Operation, Page
+from partnercart.client._pipeline import Attempt
+from partnercart.client._retry import RetryPolicy
+from partnercart.schema.cart import BillingCycle, Cart, CartLineItem, Participant, ParticipantType
+from partnercart.schema.catalog import Availability, Product, Sku
+from partnercart.schema.customer import Address, BillingProfile, CompanyProfile, Customer
+from partnercart.schema.order import (
     CartCheckoutResult,
     Order,
     OrderError,
     OrderLineItem,
     OrderLineItemProvisioningStatus,
-    Product,
-    Sku,
     Subscription,
 )
-from partnercart.client._operation import Operation, Page
-from partnercart.client._pipeline import Attempt
-from partnercart.client._retry import RetryPolicy
-from partnercart.schema.cart import BillingCycle, Cart, CartLineItem, Participant, ParticipantType
-from partnercart.schema.customer import Address, BillingProfile, CompanyProfile, Customer
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -16,18 +16,17 @@ from typing import Generic, TypeVar, overload
 from urllib.parse import quote
 
 from partnercart.client._executors import AsyncExecutor, AsyncPager, Pager, SyncExecutor
-from partnercart.client._models_pending import (
-    Availability,
+from partnercart.client._operation import Operation, Page
+from partnercart.schema.cart import BillingCycle, Cart
+from partnercart.schema.catalog import Availability, Product, Sku
+from partnercart.schema.customer import Customer
+from partnercart.schema.order import (
     CartCheckoutResult,
     Order,
     OrderLineItemProvisioningStatus,
-    Product,
-    Sku,
+    OrderStatus,
     Subscription,
 )
-from partnercart.client._operation import Operation, Page
-from partnercart.schema.cart import BillingCycle, Cart
-from partnercart.schema.customer import Customer
 
 E = TypeVar("E", SyncExecutor, AsyncExecutor)
 T = TypeVar("T")
@@ -256,7 +255,7 @@ class OrderBuilder(Generic[E]):
         order_id = self.path.rsplit("/", 1)[-1]
         from urllib.parse import unquote
 
-        body = Order(id=unquote(order_id), status="cancelled")
+        body = Order(id=unquote(order_id), status=OrderStatus.CANCELLED)
         return self._e.call(Operation("PATCH", self.path, Order, body=body))
 
 

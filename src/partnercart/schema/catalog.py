@@ -76,10 +76,10 @@ class AvailabilityLinks(Wire, kw_only=True):
 
 class Product(Wire, kw_only=True):
     id: str
-    title: str
+    title: str | None = None
     description: str | None = None
-    product_type: ItemType
-    is_microsoft_product: bool
+    product_type: ItemType | None = None
+    is_microsoft_product: bool | None = None
     publisher_name: str | None = None
     links: ProductLinks | None = None
     attributes: Attributes | None = None
@@ -87,14 +87,14 @@ class Product(Wire, kw_only=True):
 
 class Sku(Wire, kw_only=True):
     id: str
-    product_id: str
-    title: str
+    product_id: str | None = None
+    title: str | None = None
     description: str | None = None
-    minimum_quantity: int
-    maximum_quantity: int
-    is_trial: bool
+    minimum_quantity: int | None = None
+    maximum_quantity: int | None = None
+    is_trial: bool | None = None
     terms_of_use_uri: str | None = None
-    supported_billing_cycles: list[BillingCycle]
+    supported_billing_cycles: list[BillingCycle] | None = None
     purchase_prerequisites: list[str] = msgspec.field(default_factory=list)
     inventory_variables: list[str] = msgspec.field(default_factory=list)
     provisioning_variables: list[str] = msgspec.field(default_factory=list)
@@ -110,16 +110,16 @@ class Sku(Wire, kw_only=True):
 
 class Availability(Wire, kw_only=True):
     id: str
-    product_id: str
-    sku_id: str
-    catalog_item_id: str
-    default_currency: DefaultCurrency
-    segment: str
-    country: str
-    is_purchasable: bool
-    is_renewable: bool
+    product_id: str | None = None
+    sku_id: str | None = None
+    catalog_item_id: str | None = None
+    default_currency: DefaultCurrency | None = None
+    segment: str | None = None
+    country: str | None = None
+    is_purchasable: bool | None = None
+    is_renewable: bool | None = None
     #: always on the wire, ``[]`` for an availability without terms (perpetual software).
-    terms: list[Term]
+    terms: list[Term] | None = None
     links: AvailabilityLinks | None = None
     attributes: Attributes | None = None
 
