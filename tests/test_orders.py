@@ -335,7 +335,7 @@ def test_migration_0002_goes_down_to_0001_and_back(database_url: str) -> None:
 
 
 def test_operations_not_served_answer_as_documented(api: Api) -> None:
-    """docs/notes/orders-coverage.md: no direct order creation, activation links or attachments."""
+    """docs/coverage.md: no direct order creation, activation links or attachments."""
     customer = api.new_customer()
     (order,) = _checkout(api, customer, [SOFTWARE])
     base = f"/v1/customers/{customer}/orders"

@@ -190,7 +190,7 @@ class SubscriptionLinks(Wire, kw_only=True):
 
 class Subscription(Wire, kw_only=True):
     """The Partner Center subscription, limited to what an order can tell (see
-    ``docs/notes/orders-decisions.md`` for how each field is filled)."""
+    ``docs/decisions.md`` for how each field is filled)."""
 
     id: str
     offer_id: str | None = None

@@ -2,7 +2,7 @@
 prices, promotions and legacy offers that the wire models do not carry.
 
 A file is strict (unknown keys are errors) so a typo in a user's catalog is reported rather
-than silently ignored. ``docs/notes/catalog-readme.md`` documents the format.
+than silently ignored. README.md documents the format; ``docs/decisions.md`` the choices.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Pure: given the lines, the catalog, the customer's market and the time, it sets 
 ``error`` (at most one, the first rule that fails, in the order below) and ``pricing``. A line
 with an error has no pricing. The HTTP call that carries the cart still succeeds; checkout
 refuses a cart with line errors. Each rule and its code is written down in
-``docs/notes/catalog-decisions.md``.
+``docs/decisions.md``.
 """
 
 from __future__ import annotations

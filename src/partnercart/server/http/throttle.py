@@ -18,7 +18,7 @@ class Throttle:
     the memory per partner is bounded by the limit and ``Retry-After`` is exact (the seconds
     until the oldest admitted request leaves the window). Refused requests are not counted.
     Each server process keeps its own counts: with N processes behind a balancer a partner
-    gets up to N times the limit (see docs/notes/idempotency-decisions.md).
+    gets up to N times the limit (see docs/decisions.md).
     """
 
     #: Forget idle partners once this many are tracked.
