@@ -417,3 +417,16 @@ def test_concurrent_checkouts_over_two_server_processes(
         assert sorted(o["id"] for o in orders["items"]) == sorted(
             o["id"] for o in responses[0].json()["orders"]
         )
+
+
+def test_order_lines_without_a_friendly_name_take_the_product_title(api: Api) -> None:
+    customer = api.new_customer()
+    cart_id = new_cart(api, customer, [MONTHLY, SOFTWARE])
+    order_lines = [
+        line
+        for order in checkout(api, customer, cart_id).json()["orders"]
+        for line in order["lineItems"]
+    ]
+    titles = {x["offerId"]: x["friendlyName"] for x in order_lines}
+    assert titles[MONTHLY["catalogItemId"]].startswith("Microsoft 365 Business Standard")
+    assert titles[SOFTWARE["catalogItemId"]].startswith("Windows Server 2019")

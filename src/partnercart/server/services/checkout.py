@@ -5,10 +5,11 @@ from __future__ import annotations
 import msgspec
 
 from partnercart.schema import codec
-from partnercart.schema.cart import CartStatus
+from partnercart.schema.cart import CartLineItem, CartStatus
 from partnercart.schema.common import Attributes
 from partnercart.schema.order import CartCheckoutResult, Order, OrderError
 from partnercart.schema.timefmt import format_timestamp
+from partnercart.server.catalog import Catalog
 from partnercart.server.domain import carts as cart_rules
 from partnercart.server.domain import orders as rules
 from partnercart.server.domain.carts import Actor, make_etag
@@ -17,6 +18,20 @@ from partnercart.server.domain.order_records import CheckoutRecord
 from partnercart.server.domain.records import CartRecord
 from partnercart.server.services.carts import load_cart
 from partnercart.server.services.context import Context
+
+
+def _named(line: CartLineItem, catalog: Catalog) -> CartLineItem:
+    """A line without a friendly name takes its product's title (the published orders show
+    product titles there), or a legacy offer's name."""
+    if line.friendly_name:
+        return line
+    offer = catalog.offer(line.catalog_item_id)
+    if offer is not None:
+        title: str | None = offer.product.title
+    else:
+        legacy = catalog.legacy_offer(line.catalog_item_id)
+        title = legacy.name if legacy is not None else None
+    return msgspec.structs.replace(line, friendly_name=title) if title else line
 
 
 def checkout_cart(ctx: Context, *, actor: Actor, customer_id: str, cart_id: str) -> bytes:
@@ -64,7 +79,7 @@ def checkout_cart(ctx: Context, *, actor: Actor, customer_id: str, cart_id: str)
         order_id = ctx.ids.uuid() if rules.is_legacy_group(group) else ctx.ids.hex12()
         planned = rules.plan_order(
             group,
-            lines,
+            [_named(line, ctx.catalog) for line in lines],
             order_id=order_id,
             subscription_ids=[ctx.ids.uuid() for _ in lines],
             partner_id=actor.partner_id,
