@@ -377,11 +377,14 @@ def test_concurrent_checkouts_make_one_set_of_orders(
         runtime.close()
 
 
+RACERS = 50
+
+
 @pytest.mark.postgres
 def test_concurrent_checkouts_over_two_server_processes(
     tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The same race over real HTTP: two server processes on one PostgreSQL database, 20
+    """The same race over real HTTP: two server processes on one PostgreSQL database, 50
     checkouts of one cart at once, half through each process."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -398,7 +401,7 @@ def test_concurrent_checkouts_over_two_server_processes(
         customer = partner.new_customer(servers[0].url)
         cart = partner.new_cart(servers[0].url, customer, [MONTHLY, ANNUAL, ONE_TIME])
         path = f"/v1/customers/{customer}/carts/{cart['id']}/checkout"
-        barrier = threading.Barrier(20)
+        barrier = threading.Barrier(RACERS)
 
         def one(n: int) -> httpx.Response:
             barrier.wait()
@@ -406,9 +409,9 @@ def test_concurrent_checkouts_over_two_server_processes(
                 servers[n % 2].url + path, headers=partner.headers, content=b"", timeout=60
             )
 
-        with ThreadPoolExecutor(max_workers=20) as pool:
-            responses = list(pool.map(one, range(20)))
-        assert [r.status_code for r in responses] == [201] * 20
+        with ThreadPoolExecutor(max_workers=RACERS) as pool:
+            responses = list(pool.map(one, range(RACERS)))
+        assert [r.status_code for r in responses] == [201] * RACERS
         assert len({r.content for r in responses}) == 1
         orders = httpx.get(
             f"{servers[1].url}/v1/customers/{customer}/orders", headers=partner.headers

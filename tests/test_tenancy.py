@@ -7,6 +7,7 @@ The matrix is a table: a route added later (orders, checkout) is one more line i
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +51,21 @@ ROUTES: dict[str, Route] = {
     "create cart": Route("POST", "/v1/customers/{customer}/carts", cart_body),
     "get cart": Route("GET", "/v1/customers/{customer}/carts/{cart}"),
     "update cart": Route("PUT", "/v1/customers/{customer}/carts/{cart}", other_cart_body),
+    "checkout cart": Route("POST", "/v1/customers/{customer}/carts/{cart}/checkout"),
+    "list orders": Route("GET", "/v1/customers/{customer}/orders"),
+    "get order": Route("GET", "/v1/customers/{customer}/orders/{order}"),
+    "order provisioning": Route(
+        "GET", "/v1/customers/{customer}/orders/{order}/provisioningstatus"
+    ),
+    "cancel order": Route(
+        "PATCH", "/v1/customers/{customer}/orders/{order}", lambda: {"status": "cancelled"}
+    ),
+    "subscriptions of order": Route(
+        "GET", "/v1/customers/{customer}/subscriptions?order_id={order}"
+    ),
+    "list subscriptions": Route("GET", "/v1/customers/{customer}/subscriptions"),
+    "get subscription": Route("GET", "/v1/customers/{customer}/subscriptions/{subscription}"),
+    "customer catalog": Route("GET", "/v1/customers/{customer}/products?targetView=OnlineServices"),
 }
 
 
@@ -66,18 +82,40 @@ class Tenancy:
             "customer": self.a.get(f"/v1/customers/{ids['customer']}").json(),
             "cart": self.a.get(f"/v1/customers/{ids['customer']}/carts/{ids['cart']}").json(),
             "customers": self.a.get("/v1/customers").json(),
+            "order": self.a.get(f"/v1/customers/{ids['customer']}/orders/{ids['order']}").json(),
+            "subscriptions": self.a.get(f"/v1/customers/{ids['customer']}/subscriptions").json(),
         }
 
 
+SOFTWARE = {
+    "lineItems": [
+        {
+            "catalogItemId": "DG7GMGF0DWM3:0002:DG7GMGF0DT1M",
+            "quantity": 1,
+            "billingCycle": "OneTime",
+        }
+    ]
+}
+
+
 @pytest.fixture
-def tenancy(db_api: Api) -> Tenancy:
+def tenancy(db_api: Api, clock: Any) -> Tenancy:
     a = db_api
     b = a.as_partner(str(uuid.uuid4()))
     customer = a.new_customer()
     created = a.post(f"/v1/customers/{customer}/carts", json=cart_body())
     assert created.status_code == 201, created.text
+    # An order of perpetual software (so that the owner may cancel it), provisioned.
+    bought = a.post(f"/v1/customers/{customer}/carts", json=SOFTWARE).json()["id"]
+    checkout = a.post(f"/v1/customers/{customer}/carts/{bought}/checkout")
+    assert checkout.status_code == 201, checkout.text
+    order = checkout.json()["orders"][0]["id"]
+    clock.advance(dt.timedelta(hours=1))
+    subscriptions = a.get(f"/v1/customers/{customer}/subscriptions?order_id={order}").json()
     b.new_customer()  # B is a real partner with customers of its own
-    return Tenancy(a=a, b=b, ids={"customer": customer, "cart": created.json()["id"]})
+    ids = {"customer": customer, "cart": created.json()["id"], "order": order}
+    ids["subscription"] = subscriptions["items"][0]["id"]
+    return Tenancy(a=a, b=b, ids=ids)
 
 
 def call(api: Api, route: Route, ids: dict[str, str]) -> Any:
