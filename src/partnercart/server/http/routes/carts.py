@@ -24,7 +24,7 @@ async def create_cart(request: Request) -> Response:
         customer_id=request.path_params["customer_id"],
         request=body,
     )
-    return media.render(request, 201, record.body)
+    return media.render(request, 201, record.body, type_=Cart)
 
 
 async def get_cart(request: Request) -> Response:
@@ -38,7 +38,7 @@ async def get_cart(request: Request) -> Response:
         customer_id=request.path_params["customer_id"],
         cart_id=request.path_params["cart_id"],
     )
-    return media.render(request, 200, record.body)
+    return media.render(request, 200, record.body, type_=Cart)
 
 
 async def update_cart(request: Request) -> Response:
@@ -54,7 +54,7 @@ async def update_cart(request: Request) -> Response:
         request=body,
     )
     # The published update-a-cart sample answers 201 Created.
-    return media.render(request, 201, record.body)
+    return media.render(request, 201, record.body, type_=Cart)
 
 
 ROUTES = [

@@ -18,7 +18,7 @@ async def create_customer(request: Request) -> Response:
     actor = authenticate(request)
     body = await media.parse_body(request, Customer)
     record = await call(request, customers.create_customer, write=True, actor=actor, request=body)
-    return media.render(request, 201, record.body)
+    return media.render(request, 201, record.body, type_=Customer)
 
 
 async def get_customer(request: Request) -> Response:
@@ -31,7 +31,7 @@ async def get_customer(request: Request) -> Response:
         actor=actor,
         customer_id=request.path_params["customer_id"],
     )
-    return media.render(request, 200, record.body)
+    return media.render(request, 200, record.body, type_=Customer)
 
 
 async def list_customers(request: Request) -> Response:
