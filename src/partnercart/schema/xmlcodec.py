@@ -44,9 +44,10 @@ XSD = "http://www.w3.org/2001/XMLSchema"
 ARRAYS = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
 DATACONTRACT = "http://schemas.datacontract.org/2004/07/"
 
-#: Parsing limits (see docs/wire-format.md). The body size limit bounds everything else.
+#: Parsing limits for request bodies (see docs/wire-format.md); the body size limit bounds the
+#: rest. A cart at its 100-line limit needs a few thousand elements.
 MAX_DEPTH = 64
-MAX_ELEMENTS = 100_000
+MAX_ELEMENTS = 20_000
 
 CARTS_NS = "Microsoft.Partner.Services.Carts.V1.Models"
 COLLECTIONS_NS = "Microsoft.Partner.Core.Collections"
@@ -554,10 +555,11 @@ def encode_json(data: bytes, type_: type) -> bytes:
 
 
 class _LimitedBuilder(TreeBuilder):
-    def __init__(self) -> None:
+    def __init__(self, max_elements: int | None) -> None:
         super().__init__()
         self.depth = 0
         self.count = 0
+        self.max_elements = max_elements
 
     def start(self, tag: Any, attrs: Any) -> Element:
         self.depth += 1
@@ -566,8 +568,10 @@ class _LimitedBuilder(TreeBuilder):
             raise CodecError(
                 f"The XML body is nested deeper than the limit of {MAX_DEPTH} elements."
             )
-        if self.count > MAX_ELEMENTS:
-            raise CodecError(f"The XML body has more than the limit of {MAX_ELEMENTS} elements.")
+        if self.max_elements is not None and self.count > self.max_elements:
+            raise CodecError(
+                f"The XML body has more than the limit of {self.max_elements} elements."
+            )
         return super().start(tag, attrs)
 
     def end(self, tag: Any) -> Element:
@@ -575,14 +579,19 @@ class _LimitedBuilder(TreeBuilder):
         return super().end(tag)
 
 
-def parse_tree(data: bytes, *, charset: str | None = None) -> Element:
+def parse_tree(
+    data: bytes, *, charset: str | None = None, max_elements: int | None = MAX_ELEMENTS
+) -> Element:
     """Parse XML with DTDs, entities and external references forbidden, within the limits.
 
     With ``charset`` (from Content-Type) the bytes are decoded with it and the document's own
     encoding declaration is ignored, as RFC 7303 says; otherwise the parser reads the
     declaration (UTF-8 when there is none)."""
     parser = DefusedXMLParser(
-        target=_LimitedBuilder(), forbid_dtd=True, forbid_entities=True, forbid_external=True
+        target=_LimitedBuilder(max_elements),
+        forbid_dtd=True,
+        forbid_entities=True,
+        forbid_external=True,
     )
     try:
         if charset is not None:
@@ -613,9 +622,11 @@ def parse_tree(data: bytes, *, charset: str | None = None) -> Element:
     return root
 
 
-def parse(data: bytes, type_: type, *, charset: str | None = None) -> Any:
+def parse(
+    data: bytes, type_: type, *, charset: str | None = None, max_elements: int | None = MAX_ELEMENTS
+) -> Any:
     """The untyped document (the same shape JSON gives) for an XML body of ``type_``."""
-    element = parse_tree(data, charset=charset)
+    element = parse_tree(data, charset=charset, max_elements=max_elements)
     root = _root(type_)
     expected = root.node.contract.name
     if _local(element.tag).lower() != expected.lower():
@@ -635,5 +646,6 @@ def decode_request(data: bytes, type_: type[T], *, charset: str | None = None) -
 
 
 def decode_response(data: bytes, type_: type[T], *, charset: str | None = None) -> T:
-    """An XML response body as a client reads it (nothing dropped)."""
-    return convert(parse(data, type_, charset=charset), type_, drop_server_owned=False)
+    """An XML response body as a client reads it (nothing dropped, no element count cap)."""
+    document = parse(data, type_, charset=charset, max_elements=None)
+    return convert(document, type_, drop_server_owned=False)
