@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from partnercart.server.http import openapi
 from partnercart.server.http.errors import HANDLERS
 from partnercart.server.http.middleware import PartnerCenterHeaders
 from partnercart.server.http.routes import carts, customers, identity
@@ -27,6 +28,7 @@ def create_app(runtime: Runtime) -> Starlette:
         *customers.ROUTES,
         *carts.ROUTES,
         *identity.ROUTES,
+        *openapi.ROUTES,
     ]
     app = Starlette(
         routes=routes,

@@ -1,0 +1,105 @@
+"""The Partner Center operations the server answers, one entry per route and method.
+
+This table describes the routes in :mod:`partnercart.server.http.app` for the OpenAPI document
+(:mod:`partnercart.server.http.openapi`): the wire models in and out, the success status and
+the error statuses. A branch that adds a route adds one :class:`Operation` here; a test fails
+while any ``/v1`` route in the app has no entry (or an entry names a route the app lacks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from partnercart.schema.cart import Cart
+from partnercart.schema.customer import Customer, CustomerCollection
+
+#: Errors every authenticated operation can answer.
+COMMON_ERRORS = (400, 401, 403, 404, 406, 429)
+#: Errors an operation with a request body can answer as well.
+BODY_ERRORS = (409, 413, 415)
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    tag: str
+    status: int
+    response: type
+    request: type | None = None
+    #: The request body may be left out (e.g. checkout, where the .NET SDK sends "success").
+    body_optional: bool = False
+    description: str = ""
+    extra_errors: tuple[int, ...] = ()
+
+    @property
+    def errors(self) -> tuple[int, ...]:
+        codes = set(COMMON_ERRORS) | set(self.extra_errors)
+        if self.request is not None:
+            codes |= set(BODY_ERRORS)
+        return tuple(sorted(codes))
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "POST",
+        "/v1/customers",
+        "createCustomer",
+        "Create a customer of the calling partner",
+        "customers",
+        201,
+        Customer,
+        request=Customer,
+    ),
+    Operation(
+        "GET",
+        "/v1/customers",
+        "listCustomers",
+        "List the calling partner's customers",
+        "customers",
+        200,
+        CustomerCollection,
+    ),
+    Operation(
+        "GET",
+        "/v1/customers/{customer_id}",
+        "getCustomer",
+        "Get a customer by id",
+        "customers",
+        200,
+        Customer,
+    ),
+    Operation(
+        "POST",
+        "/v1/customers/{customer_id}/carts",
+        "createCart",
+        "Create a cart",
+        "carts",
+        201,
+        Cart,
+        request=Cart,
+        description="Line validation problems are reported in lineItems[].error, not as 400.",
+    ),
+    Operation(
+        "GET",
+        "/v1/customers/{customer_id}/carts/{cart_id}",
+        "getCart",
+        "Get a cart by id",
+        "carts",
+        200,
+        Cart,
+    ),
+    Operation(
+        "PUT",
+        "/v1/customers/{customer_id}/carts/{cart_id}",
+        "updateCart",
+        "Replace a cart (the whole cart is sent)",
+        "carts",
+        201,
+        Cart,
+        request=Cart,
+        description="Answers 201 Created, as the published update-a-cart sample does.",
+    ),
+)
