@@ -55,9 +55,9 @@ def test_operations_describe_bodies_errors_and_security() -> None:
     assert list(create["responses"]["201"]["content"]) == media
     for status in ("400", "401", "403", "404", "406", "413", "415"):
         schema = create["responses"][status]["content"]["application/json"]["schema"]
-        assert schema == {"$ref": "#/components/schemas/ErrorBody"}
+        assert schema == {"$ref": "#/components/schemas/ServiceFault"}
     assert create["responses"]["429"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/ThrottleBody"
+        "$ref": "#/components/schemas/ThrottleFault"
     }
     assert [p["name"] for p in create["parameters"][:1]] == ["customer_id"]
     assert document["security"] == [{"bearer": []}]
@@ -68,11 +68,17 @@ def test_schemas_carry_the_xml_shape() -> None:
     schemas = build_document()["components"]["schemas"]
     cart = schemas["Cart"]
     assert cart["xml"] == {
-        "name": "Cart",
         "namespace": "http://schemas.datacontract.org/2004/07/"
         "Microsoft.Partner.Services.Carts.V1.Models",
     }
     assert cart["properties"]["lineItems"]["xml"] == {"name": "LineItems", "wrapped": True}
-    assert cart["properties"]["lineItems"]["items"]["xml"]["name"] == "CartLineItem"
-    assert schemas["ErrorBody"]["xml"]["name"] == "ServiceFault"
+    assert cart["properties"]["lineItems"]["items"] == {"$ref": "#/components/schemas/CartLineItem"}
+    assert cart["properties"]["links"]["anyOf"][0] == {"$ref": "#/components/schemas/ResourceLinks"}
     assert cart["required"] == ["lineItems"]
+    fault = schemas["ServiceFault"]
+    assert fault["xml"]["namespace"].endswith("/Microsoft.Marketplace.Services.Core")
+    assert fault["properties"]["data"]["items"]["xml"] == {
+        "name": "anyType",
+        "namespace": "http://schemas.microsoft.com/2003/10/Serialization/Arrays",
+    }
+    assert "ErrorBody" not in schemas

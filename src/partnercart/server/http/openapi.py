@@ -85,41 +85,53 @@ def _structs(types: Iterable[type]) -> dict[str, type]:
     return found
 
 
-def _item_xml_name(item: dict[str, Any]) -> str:
-    ref = item.get("$ref")
+def _rename(node: Any, names: dict[str, str]) -> Any:
+    """Rewrite ``$ref``s from class names to contract names, in place."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            old = ref.rsplit("/", 1)[1]
+            node["$ref"] = REF.format(name=names.get(old, old))
+        for value in node.values():
+            _rename(value, names)
+    elif isinstance(node, list):
+        for value in node:
+            _rename(value, names)
+    return node
+
+
+def _xml_item(items: dict[str, Any]) -> None:
+    ref = items.get("$ref")
     if isinstance(ref, str):
-        name = ref.rsplit("/", 1)[1]
-        return name
-    kind = item.get("type")
-    return {"string": "string", "integer": "long", "number": "double", "boolean": "boolean"}.get(
-        kind if isinstance(kind, str) else "", "anyType"
-    )
+        return  # a contract: its element name is its component name, its namespace is on it
+    kind = items.get("type")
+    xsd = {"string": "string", "integer": "long", "number": "double", "boolean": "boolean"}
+    name = xsd.get(kind, "anyType") if isinstance(kind, str) else "anyType"
+    items["xml"] = {"name": name, "namespace": xmlcodec.ARRAYS}
 
 
-def _annotate_xml(components: dict[str, Any], structs: dict[str, type]) -> None:
-    """Add OpenAPI ``xml`` objects that describe the DataContract shape."""
+def _contract_components(components: dict[str, Any], structs: dict[str, type]) -> dict[str, Any]:
+    """Components named by data contract (``ServiceFault``, ``ResourceLinks``...), with OpenAPI
+    ``xml`` objects for the DataContract shape: the namespace on each contract, PascalCase member
+    names, wrapped lists. A component's name is its root element name."""
     contracts = {name: xmlcodec.contract_of(cls) for name, cls in structs.items()}
+    names = {name: contract.name for name, contract in contracts.items()}
+    if len(set(names.values())) != len(names):
+        raise ValueError(f"two wire models share a contract name: {sorted(names.values())}")
+    renamed: dict[str, Any] = {}
     for name, schema in components.items():
         contract = contracts.get(name)
-        if contract is None:
-            continue
-        schema["xml"] = {"name": contract.name, "namespace": contract.namespace}
-        for prop_name, prop in schema.get("properties", {}).items():
-            prop["xml"] = {"name": xmlcodec.pascal(prop_name)}
-            branches = prop.get("anyOf", [prop])
-            for branch in branches:
-                if branch.get("type") == "array" and isinstance(branch.get("items"), dict):
-                    prop["xml"]["wrapped"] = True
-                    items = branch["items"]
-                    item_name = _item_xml_name(items)
-                    item_contract = contracts.get(item_name)
-                    if item_contract is not None:
-                        items["xml"] = {
-                            "name": item_contract.name,
-                            "namespace": item_contract.namespace,
-                        }
-                    else:
-                        items["xml"] = {"name": item_name, "namespace": xmlcodec.ARRAYS}
+        if contract is not None:
+            schema["title"] = contract.name
+            schema["xml"] = {"namespace": contract.namespace}
+            for prop_name, prop in schema.get("properties", {}).items():
+                prop["xml"] = {"name": xmlcodec.pascal(prop_name)}
+                for branch in prop.get("anyOf", [prop]):
+                    if branch.get("type") == "array":
+                        prop["xml"]["wrapped"] = True
+                        _xml_item(branch.setdefault("items", {}))
+        renamed[names.get(name, name)] = _rename(schema, names)
+    return renamed
 
 
 def _content(schema: dict[str, Any]) -> dict[str, Any]:
@@ -127,7 +139,7 @@ def _content(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ref(type_: type) -> dict[str, Any]:
-    return {"$ref": REF.format(name=type_.__name__)}
+    return {"$ref": REF.format(name=xmlcodec.contract_of(type_).name)}
 
 
 def _parameters(operation: Operation) -> list[dict[str, Any]]:
@@ -189,7 +201,7 @@ def build_document(operations: Iterable[Operation] = OPERATIONS) -> dict[str, An
             if type_ is not None and type_ not in models:
                 models.append(type_)
     _, components = msgspec.json.schema_components(models, ref_template=REF)
-    _annotate_xml(components, _structs(models))
+    components = _contract_components(components, _structs(models))
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
