@@ -120,6 +120,13 @@ def test_body_not_readable_in_its_charset_is_400(api: Any) -> None:
         ("text/plain", "text/plain"),
         ("multipart/form-data; boundary=x", "multipart/form-data"),
         ("application/json; charset=klingon", "klingon"),
+        # Codecs that are not text encodings, and a name Python's codec registry refuses:
+        # each was a 500 before (found by probing Content-Type).
+        ("application/json; charset=rot13", "rot13"),
+        ("application/json; charset=base64", "base64"),
+        ("text/json; charset=uu", "uu"),
+        ("application/xml; charset=rot13", "rot13"),
+        ("application/json; charset=utf-8\x00", "utf-8"),
     ],
 )
 def test_unsupported_request_media_is_415(api: Any, header: str, needle: str) -> None:
@@ -183,6 +190,9 @@ def _customer_json() -> bytes:
         ("image/png", None),
         ("application/xml;q=0", None),
         ("application/xml;q=zero", None),
+        ("application/xml;q=nan", None),
+        ("application/xml;q=inf", "application/xml"),
+        ("application/xml;q=-1", None),
         ("nonsense", None),
     ],
 )

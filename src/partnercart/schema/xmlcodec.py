@@ -597,7 +597,7 @@ def parse_tree(
         if charset is not None:
             try:
                 text = data.decode(charset)
-            except (LookupError, UnicodeDecodeError) as exc:
+            except (LookupError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
                 raise CodecError(f"The XML body cannot be read as {charset}: {exc}.") from None
             parser.feed(text.removeprefix("\ufeff"))
         else:

@@ -77,14 +77,24 @@ def content_type(request: Request) -> tuple[str, str | None]:
             "application/xml or text/xml."
         )
     charset = _parameters(raw).get("charset") or None
-    if charset is not None:
-        try:
-            charset = codecs.lookup(charset).name
-        except LookupError:
-            raise UnsupportedMediaType(
-                f"The charset {charset!r} is not supported; send UTF-8."
-            ) from None
-    return base, charset
+    return base, None if charset is None else _text_encoding(charset)
+
+
+def _text_encoding(charset: str) -> str:
+    """The codec name for ``charset``; 415 unless it is a text encoding Python has (``base64``
+    and ``rot13`` are codecs too, but not charsets)."""
+    refused = UnsupportedMediaType(f"The charset {charset!r} is not supported; send UTF-8.")
+    try:
+        name = codecs.lookup(charset).name
+    except (LookupError, ValueError):
+        raise refused from None
+    try:
+        b"probe".decode(name, "ignore")  # bytes-to-bytes codecs raise LookupError here
+    except LookupError:
+        raise refused from None
+    except ValueError:
+        pass  # a text encoding without the "ignore" handler (idna)
+    return name
 
 
 def request_media(request: Request) -> str:
@@ -99,7 +109,7 @@ def decode(data: bytes, type_: type[T], *, media: str, charset: str | None) -> T
     if charset is not None and charset != _UTF8:
         try:
             data = data.decode(charset).encode("utf-8")
-        except UnicodeError as exc:
+        except (UnicodeError, ValueError) as exc:
             raise CodecError(f"The request body cannot be read as {charset}: {exc}.") from None
     return codec.decode_request(data, type_)
 
@@ -125,9 +135,10 @@ def _accept_ranges(accept: str) -> list[tuple[str, str, float, int]]:
         q = _parameters(part).get("q")
         if q is not None:
             try:
-                quality = min(max(float(q), 0.0), 1.0)
+                quality = float(q)
             except ValueError:
                 quality = 0.0
+            quality = min(max(quality, 0.0), 1.0) if quality == quality else 0.0  # NaN: 0
         ranges.append((main, sub, quality, position))
     return ranges
 
