@@ -188,6 +188,54 @@ def test_request_errors_name_the_path() -> None:
     assert info.value.path == "$.lineItems"
 
 
+LINE = "<CatalogItemId>a</CatalogItemId><Quantity>1</Quantity>"
+
+
+def _line_body(inner: str) -> bytes:
+    return f"<Cart><LineItems><CartLineItem>{inner}</CartLineItem></LineItems></Cart>".encode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Each of these was a 500 or was read more leniently than JSON reads numbers.
+        (_line_body(f"<CatalogItemId>a</CatalogItemId><Quantity>{'9' * 5000}</Quantity>")),
+        (_line_body("<CatalogItemId>a</CatalogItemId><Quantity>1_000</Quantity>")),
+        (_line_body("<CatalogItemId>a</CatalogItemId><Quantity>\u0661</Quantity>")),
+        (_line_body(f"{LINE}<Pricing><Price>1e999</Price></Pricing>")),
+        (_line_body(f"{LINE}<Pricing><Price>nan</Price></Pricing>")),
+        (_line_body(f"{LINE}<Pricing><Price>Infinity</Price></Pricing>")),
+        (_line_body(f"{LINE}<Pricing><Price>1_0</Price></Pricing>")),
+        (b'<?xml version="1.0" encoding="klingon"?><Cart/>'),
+        (b'<?xml version="1.0" encoding="rot13"?><Cart/>'),
+    ],
+)
+def test_unreadable_values_are_codec_errors(body: bytes) -> None:
+    with pytest.raises(CodecError) as info:
+        xmlcodec.decode_request(body, Cart)
+    assert len(info.value.message) < 300
+
+
+def test_numbers_in_xml_lexical_forms() -> None:
+    cart = xmlcodec.decode_response(
+        _line_body(
+            "<CatalogItemId>a</CatalogItemId><Quantity> +7 </Quantity>"
+            "<BillingCycle>4</BillingCycle><Pricing><Price>-1.5E2</Price><ListPrice>.5</ListPrice></Pricing>"
+        ),
+        Cart,
+    )
+    line = cart.line_items[0]
+    assert line.quantity == 7
+    assert line.billing_cycle is BillingCycle.ONE_TIME  # numeric enum value, as JSON allows
+    assert line.pricing is not None
+    assert (line.pricing.price, line.pricing.list_price) == (-150.0, 0.5)
+    # An enum spelled with too many digits is unknown text, as in JSON (it was a 500).
+    odd = xmlcodec.decode_request(
+        _line_body(f"{LINE}<BillingCycle>{'9' * 5000}</BillingCycle>"), Cart
+    )
+    assert odd.line_items[0].billing_cycle is BillingCycle.UNKNOWN
+
+
 def test_control_characters_cannot_be_encoded() -> None:
     with pytest.raises(xmlcodec.XmlEncodeError):
         xmlcodec.encode(ErrorBody(code=1, description="bell \x07"))

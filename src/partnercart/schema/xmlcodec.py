@@ -135,6 +135,11 @@ def _text(element: Element) -> str:
     return element.text or ""
 
 
+def _shown(text: str) -> str:
+    """Input echoed in an error message, cut short."""
+    return repr(text if len(text) <= 40 else text[:40] + "...")
+
+
 # --- compiled nodes -------------------------------------------------------------------------
 
 Writer = list[str]
@@ -174,10 +179,14 @@ class _Text(_Node):
         return _text(element)
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]{1,4000}")
+_DOUBLE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,4})?")
+
+
 class _Enum(_Text):
     def read(self, element: Element, path: str) -> Any:
         text = super().read(element, path).strip()
-        return int(text) if text.isdigit() else text
+        return int(text) if re.fullmatch("[0-9]{1,9}", text) else text
 
 
 class _Int(_Text):
@@ -185,12 +194,12 @@ class _Int(_Text):
 
     def read(self, element: Element, path: str) -> Any:
         text = super().read(element, path).strip()
-        try:
+        if _INTEGER.fullmatch(text):
             return int(text)
-        except ValueError:
-            raise CodecError(
-                f"Invalid request body at {path}: expected an integer, got {text!r}.", path=path
-            ) from None
+        raise CodecError(
+            f"Invalid request body at {path}: expected an integer, got {_shown(text)}.",
+            path=path,
+        )
 
 
 class _Float(_Text):
@@ -201,13 +210,10 @@ class _Float(_Text):
 
     def read(self, element: Element, path: str) -> Any:
         text = super().read(element, path).strip()
-        try:
-            number = float(text)
-        except ValueError:
-            number = math.nan
+        number = float(text) if _DOUBLE.fullmatch(text) else math.nan
         if not math.isfinite(number):
             raise CodecError(
-                f"Invalid request body at {path}: expected a finite number, got {text!r}.",
+                f"Invalid request body at {path}: expected a finite number, got {_shown(text)}.",
                 path=path,
             )
         return number
@@ -226,7 +232,8 @@ class _Bool(_Text):
         if text in ("false", "0"):
             return False
         raise CodecError(
-            f"Invalid request body at {path}: expected true or false, got {text!r}.", path=path
+            f"Invalid request body at {path}: expected true or false, got {_shown(text)}.",
+            path=path,
         )
 
 
@@ -619,6 +626,10 @@ def parse_tree(
         raise CodecError("The XML body was refused: it uses a forbidden XML feature.") from None
     except ParseError as exc:
         raise CodecError(f"The request body is not well-formed XML: {exc}.") from None
+    except CodecError:
+        raise  # a limit, from the tree builder
+    except (LookupError, ValueError) as exc:  # an unknown encoding in the XML declaration
+        raise CodecError(f"The XML body cannot be decoded: {exc}.") from None
     return root
 
 
