@@ -169,6 +169,26 @@ def test_request_reading_is_lenient_like_json() -> None:
     assert cart.line_items[0].quantity == 3
 
 
+def test_dictionaries_read_in_either_form() -> None:
+    items = (
+        "<ProvisioningContext><KeyValueOfstringstring><Key>Scope</Key><Value>shared</Value>"
+        "</KeyValueOfstringstring><item><key>duration</key></item>"
+        "<SubscriptionId>abc</SubscriptionId><entitlementId/></ProvisioningContext>"
+    )
+    body = f"<Cart><LineItems><CartLineItem>{LINE}{items}</CartLineItem></LineItems></Cart>"
+    line = xmlcodec.decode_request(body.encode(), Cart).line_items[0]
+    assert line.provisioning_context == {
+        "scope": "shared",
+        "duration": None,
+        "subscriptionId": "abc",
+        "entitlementId": "",
+    }
+    broken = body.replace("<Key>Scope</Key>", "")
+    with pytest.raises(CodecError) as info:
+        xmlcodec.decode_request(broken.encode(), Cart)
+    assert info.value.path == "$.lineItems[0].provisioningContext"
+
+
 def test_request_errors_name_the_path() -> None:
     body = b"<Cart><LineItems><CartLineItem><CatalogItemId>a</CatalogItemId>"
     body += b"<Quantity>many</Quantity></CartLineItem></LineItems></Cart>"
@@ -214,6 +234,18 @@ def test_unreadable_values_are_codec_errors(body: bytes) -> None:
     with pytest.raises(CodecError) as info:
         xmlcodec.decode_request(body, Cart)
     assert len(info.value.message) < 300
+
+
+def test_xinclude_is_not_processed() -> None:
+    body = _line_body(
+        '<CatalogItemId xmlns:xi="http://www.w3.org/2001/XInclude">'
+        '<xi:include href="file:///etc/passwd" parse="text"/></CatalogItemId>'
+        "<Quantity>1</Quantity>"
+    )
+    with pytest.raises(CodecError) as info:
+        xmlcodec.decode_request(body, Cart)
+    assert info.value.path == "$.lineItems[0].catalogItemId"
+    assert "found child elements" in info.value.message
 
 
 def test_numbers_in_xml_lexical_forms() -> None:
@@ -342,3 +374,16 @@ def test_line_item_round_trips(line: CartLineItem) -> None:
 @given(errors)
 def test_error_body_round_trips(body: ErrorBody) -> None:
     _round_trip(body)
+
+
+def test_wire_format_doc_quotes_the_golden_files() -> None:
+    doc = (GOLDEN.parents[1] / "docs" / "wire-format.md").read_text()
+    for name in (
+        "cart.json",
+        "cart.xml",
+        "cart-full.xml",
+        "service-fault.json",
+        "service-fault.xml",
+    ):
+        block = (GOLDEN / name).read_text().rstrip()
+        assert f"```{name.rsplit('.', 1)[1]}\n{block}\n```" in doc, name

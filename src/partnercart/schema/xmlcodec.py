@@ -369,7 +369,17 @@ class _List(_Node):
 
 
 class _Dict(_Node):
-    """``Dictionary<string, V>``: ``KeyValueOfstringV`` items with ``Key`` and ``Value``."""
+    """``Dictionary<string, V>``: ``KeyValueOfstringV`` items with ``Key`` and ``Value``.
+
+    Read leniently: an element that is not such an item is an entry named by its element name
+    (``<ProvisioningContext><scope>shared</scope></ProvisioningContext>``)."""
+
+    @staticmethod
+    def _is_item(child: Element) -> bool:
+        if _local(child.tag).lower().startswith("keyvalueof"):
+            return True
+        names = {_local(part.tag).lower() for part in child}
+        return "key" in names and names <= {"key", "value"}
 
     def __init__(self, value: _Node) -> None:
         self.value = value
@@ -396,7 +406,10 @@ class _Dict(_Node):
         for child in element:
             key: str | None = None
             value_element: Element | None = None
-            for part in child:
+            if not self._is_item(child):
+                # The plain form a generic XML writer produces: <subscriptionId>…</…>.
+                key, value_element = _local(child.tag), child
+            for part in child if value_element is None else ():
                 name = _local(part.tag).lower()
                 if name == "key":
                     key = _text(part)

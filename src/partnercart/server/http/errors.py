@@ -7,6 +7,7 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match, Route
 
 from partnercart.schema import codec
 from partnercart.schema.codec import CodecError
@@ -45,10 +46,22 @@ async def codec_error(request: Request, exc: Exception) -> Response:
     return error_response(request, BadRequest(exc.message, data=[exc.path] if exc.path else []))
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method served at the request's path: the table has one route per method, and
+    Starlette's 405 names only the first route whose path matched."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        allowed = _allowed_methods(request) or (exc.headers or {}).get("Allow", "")
         error: ApiError = MethodNotAllowed(
             f"The method {request.method} is not allowed on {request.url.path}; "
             f"allowed: {allowed}.",

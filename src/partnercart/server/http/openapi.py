@@ -41,11 +41,25 @@ STATUS_TEXT = {
     429: "Too many requests; retry after Retry-After seconds",
 }
 
+_IGNORED = (
+    " A value that is empty, longer than {n} characters or not printable ASCII is ignored"
+    " (the server then makes one up)."
+)
 HEADERS = (
-    ("MS-RequestId", "A GUID per logical request; echoed on the response (made up if absent)."),
-    ("MS-CorrelationId", "A GUID tying calls together; echoed on the response."),
-    ("MS-CV", "Correlation vector; the response carries it extended."),
-    ("X-Locale", "The caller's locale, e.g. en-US; echoed on the response."),
+    (
+        "MS-RequestId",
+        "A GUID per logical request; echoed on the response." + _IGNORED.format(n=128),
+    ),
+    (
+        "MS-CorrelationId",
+        "A GUID tying calls together; echoed on the response." + _IGNORED.format(n=128),
+    ),
+    ("MS-CV", "Correlation vector; the response carries it extended (a new one if unusable)."),
+    (
+        "X-Locale",
+        "The caller's locale, e.g. en-US; echoed on the response. A value longer than 35"
+        " characters or not printable ASCII is ignored (en-US).",
+    ),
 )
 
 DESCRIPTION = """\
@@ -222,7 +236,7 @@ def build_document(operations: Iterable[Operation] = OPERATIONS) -> dict[str, An
                     "name": name,
                     "in": "header",
                     "required": False,
-                    "schema": {"type": "string", "maxLength": 128},
+                    "schema": {"type": "string"},
                     "description": text,
                 }
                 for name, text in HEADERS
