@@ -24,7 +24,22 @@ from partnercart.schema.cart import (
     RenewsTo,
 )
 from partnercart.schema.codec import CodecError
-from partnercart.schema.common import Attributes, ErrorBody, Link, SelfLinks, Wire
+from partnercart.schema.common import (
+    Attributes,
+    CollectionLinks,
+    ErrorBody,
+    Link,
+    SelfLinks,
+    ThrottleBody,
+    Wire,
+)
+from partnercart.schema.customer import (
+    Address,
+    BillingProfile,
+    CompanyProfile,
+    Customer,
+    CustomerCollection,
+)
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
@@ -353,8 +368,40 @@ def _round_trip(model: Any) -> None:
     assert codec.encode(back) == codec.encode(canonical)
 
 
+short_text = xml_text.filter(lambda t: len(t) <= 256)
+nonempty = short_text.filter(bool)
+addresses = st.builds(
+    Address,
+    country=st.from_regex(r"\A[A-Za-z]{2}\Z"),
+    city=_opt(short_text),
+    postal_code=_opt(short_text),
+    address_line1=_opt(short_text),
+)
+customers = st.builds(
+    Customer,
+    id=_opt(xml_text),
+    company_profile=st.builds(
+        CompanyProfile,
+        domain=st.from_regex(r"\A[a-z0-9]{2,10}(\.[a-z0-9]{2,10}){0,2}\Z"),
+        company_name=_opt(short_text),
+        links=_opt(st.builds(SelfLinks, self=_opt(link))),
+    ),
+    billing_profile=st.builds(
+        BillingProfile,
+        email=nonempty,
+        culture=nonempty,
+        language=nonempty,
+        company_name=nonempty,
+        default_address=addresses,
+    ),
+    relationship_to_partner=_opt(xml_text),
+    allow_delegated_access=_opt(st.booleans()),
+    attributes=_opt(st.builds(Attributes, object_type=xml_text)),
+)
+
+
 SETTINGS = settings(
-    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 
@@ -371,8 +418,33 @@ def test_line_item_round_trips(line: CartLineItem) -> None:
 
 
 @SETTINGS
+@given(customers)
+def test_customer_round_trips(customer: Customer) -> None:
+    _round_trip(customer)
+
+
+@SETTINGS
+@given(st.lists(customers, max_size=3))
+def test_customer_collection_round_trips(items: list[Customer]) -> None:
+    _round_trip(
+        CustomerCollection(
+            total_count=len(items),
+            items=items,
+            links=CollectionLinks(self=Link(uri="/customers"), next=Link(uri="/customers?n=1")),
+            attributes=Attributes(object_type="Collection"),
+        )
+    )
+
+
+@SETTINGS
 @given(errors)
 def test_error_body_round_trips(body: ErrorBody) -> None:
+    _round_trip(body)
+
+
+@SETTINGS
+@given(st.builds(ThrottleBody, status_code=int64, message=xml_text))
+def test_throttle_body_round_trips(body: ThrottleBody) -> None:
     _round_trip(body)
 
 
