@@ -356,3 +356,20 @@ def test_hostile_xml_is_refused_quickly_with_400(api: Any, name: str, media: str
     assert error.code == 800002
     assert needle in error.description
     assert "root:" not in response.text  # nothing of /etc/passwd
+
+
+def test_unexpected_errors_follow_accept(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from starlette.testclient import TestClient
+
+    from partnercart.server.http.routes import customers
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(customers.customers, "list_customers", broken)
+    client = TestClient(api.client.app, raise_server_exceptions=False)
+    for accept, root in [("application/xml", b"<ServiceFault "), (None, b'{"code":800003')]:
+        headers = api.headers({"Accept": accept} if accept else None)
+        response = client.get("/v1/customers", headers=headers)
+        assert response.status_code == 500
+        assert response.content.startswith(root)

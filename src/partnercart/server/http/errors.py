@@ -82,8 +82,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
 async def unexpected(request: Request, exc: Exception) -> Response:
     """A bug: logged with its traceback on the server, a plain error body for the caller."""
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    body = codec.encode(ErrorBody(code=800003, description="Unexpected service error.", data=[]))
-    return Response(body, status_code=500, media_type="application/json; charset=utf-8")
+    body = ErrorBody(code=800003, description="Unexpected service error.", data=[])
+    try:
+        return media.render(request, 500, body, fallback_to_json=True)
+    except Exception:  # pragma: no cover - rendering a fixed body in the negotiated type
+        content = codec.encode(body)
+        return Response(content, status_code=500, media_type="application/json; charset=utf-8")
 
 
 HANDLERS = {
