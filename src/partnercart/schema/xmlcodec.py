@@ -11,8 +11,8 @@ from :func:`msgspec.inspect.type_info`. Decoding yields the same untyped documen
 gives, which then goes through :func:`partnercart.schema.codec.convert`, so casing and enum
 leniency and the error paths are shared with JSON.
 
-Parsing goes through ``defusedxml`` only: document type declarations, entities and external
-references are refused, and depth and element count are capped while parsing.
+Parsing goes through :mod:`partnercart.schema.xmlsafe` (``defusedxml``, no DTDs, limits); the
+contract names and namespaces are in :mod:`partnercart.schema.contracts`.
 """
 
 from __future__ import annotations
@@ -23,79 +23,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
-from xml.etree.ElementTree import Element, ParseError, TreeBuilder
+from xml.etree.ElementTree import Element
 
 import msgspec
 import msgspec.inspect as mi
-from defusedxml.common import (
-    DefusedXmlException,
-    DTDForbidden,
-    EntitiesForbidden,
-    ExternalReferenceForbidden,
-)
-from defusedxml.ElementTree import DefusedXMLParser
 
 from partnercart.schema.codec import CodecError, convert
+from partnercart.schema.contracts import ARRAYS, CONTRACTS, Contract, contract_of
+from partnercart.schema.xmlsafe import MAX_DEPTH, MAX_ELEMENTS, parse_tree
 
 T = TypeVar("T")
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XSD = "http://www.w3.org/2001/XMLSchema"
-ARRAYS = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
-DATACONTRACT = "http://schemas.datacontract.org/2004/07/"
-
-#: Parsing limits for request bodies (see docs/wire-format.md); the body size limit bounds the
-#: rest. A cart at its 100-line limit needs a few thousand elements.
-MAX_DEPTH = 64
-MAX_ELEMENTS = 20_000
-
-CARTS_NS = "Microsoft.Partner.Services.Carts.V1.Models"
-COLLECTIONS_NS = "Microsoft.Partner.Core.Collections"
-CONTRACTS_NS = "Microsoft.Partner.Sdk.Contracts.V1"
-ORDERS_NS = "Microsoft.Partner.Sdk.Contracts.V1.Contracts.Orders"
-FAULTS_NS = "Microsoft.Marketplace.Services.Core"
-GENERIC_NS = "System.Collections.Generic"
-
-
-@dataclass(frozen=True, slots=True)
-class Contract:
-    """A data contract: the element name of a type and its CLR namespace."""
-
-    name: str
-    clr_namespace: str
-
-    @property
-    def namespace(self) -> str:
-        return DATACONTRACT + self.clr_namespace
-
-
-#: Contract per Python class name. Names and namespaces follow the swagger type names where
-#: the reference has them; a class not listed is ``<ClassName>`` in :data:`CONTRACTS_NS`.
-CONTRACTS: dict[str, Contract] = {
-    "Cart": Contract("Cart", CARTS_NS),
-    "CartLineItem": Contract("CartLineItem", CARTS_NS),
-    "CartError": Contract("CartError", CARTS_NS),
-    "Participant": Contract("Participant", CARTS_NS),
-    "RenewsTo": Contract("RenewsTo", CARTS_NS),
-    "Pricing": Contract("Pricing", CARTS_NS),
-    "PurchaseCommitment": Contract("PurchaseCommitment", CARTS_NS),
-    "Attributes": Contract("ResourceAttributes", COLLECTIONS_NS),
-    "SelfLinks": Contract("ResourceLinks", COLLECTIONS_NS),
-    "CollectionLinks": Contract("StandardResourceCollectionLinks", COLLECTIONS_NS),
-    "Link": Contract("Link", COLLECTIONS_NS),
-    "KeyValue": Contract("KeyValuePairOfstringstring", GENERIC_NS),
-    "CustomerCollection": Contract("ResourceCollectionOfCustomer", COLLECTIONS_NS),
-    "ErrorBody": Contract("ServiceFault", FAULTS_NS),
-    "ThrottleBody": Contract("ThrottleFault", FAULTS_NS),
-    "Order": Contract("Order", CONTRACTS_NS),
-    "OrderLineItem": Contract("OrderLineItem", CONTRACTS_NS),
-    "CartCheckoutResult": Contract("CartCheckoutResult", ORDERS_NS),
-    "OrderError": Contract("OrderError", ORDERS_NS),
-}
-
-
-def contract_of(cls: type) -> Contract:
-    return CONTRACTS.get(cls.__name__) or Contract(cls.__name__, CONTRACTS_NS)
 
 
 class XmlEncodeError(ValueError):
@@ -574,78 +514,6 @@ def encode_json(data: bytes, type_: type) -> bytes:
     return encode_document(msgspec.json.decode(data), type_)
 
 
-class _LimitedBuilder(TreeBuilder):
-    def __init__(self, max_elements: int | None) -> None:
-        super().__init__()
-        self.depth = 0
-        self.count = 0
-        self.max_elements = max_elements
-
-    def start(self, tag: Any, attrs: Any) -> Element:
-        self.depth += 1
-        self.count += 1
-        if self.depth > MAX_DEPTH:
-            raise CodecError(
-                f"The XML body is nested deeper than the limit of {MAX_DEPTH} elements."
-            )
-        if self.max_elements is not None and self.count > self.max_elements:
-            raise CodecError(
-                f"The XML body has more than the limit of {self.max_elements} elements."
-            )
-        return super().start(tag, attrs)
-
-    def end(self, tag: Any) -> Element:
-        self.depth -= 1
-        return super().end(tag)
-
-
-def parse_tree(
-    data: bytes, *, charset: str | None = None, max_elements: int | None = MAX_ELEMENTS
-) -> Element:
-    """Parse XML with DTDs, entities and external references forbidden, within the limits.
-
-    With ``charset`` (from Content-Type) the bytes are decoded with it and the document's own
-    encoding declaration is ignored, as RFC 7303 says; otherwise the parser reads the
-    declaration (UTF-8 when there is none)."""
-    parser = DefusedXMLParser(
-        target=_LimitedBuilder(max_elements),
-        forbid_dtd=True,
-        forbid_entities=True,
-        forbid_external=True,
-    )
-    try:
-        if charset is not None:
-            try:
-                text = data.decode(charset)
-            except (LookupError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
-                raise CodecError(f"The XML body cannot be read as {charset}: {exc}.") from None
-            parser.feed(text.removeprefix("\ufeff"))
-        else:
-            parser.feed(data)
-        root: Element = parser.close()
-    except DTDForbidden:
-        raise CodecError(
-            "The XML body was refused: document type declarations (DTDs) are not accepted."
-        ) from None
-    except EntitiesForbidden:
-        raise CodecError(
-            "The XML body was refused: entity declarations are not accepted."
-        ) from None
-    except ExternalReferenceForbidden:
-        raise CodecError(
-            "The XML body was refused: external references are not accepted."
-        ) from None
-    except DefusedXmlException:
-        raise CodecError("The XML body was refused: it uses a forbidden XML feature.") from None
-    except ParseError as exc:
-        raise CodecError(f"The request body is not well-formed XML: {exc}.") from None
-    except CodecError:
-        raise  # a limit, from the tree builder
-    except (LookupError, ValueError) as exc:  # an unknown encoding in the XML declaration
-        raise CodecError(f"The XML body cannot be decoded: {exc}.") from None
-    return root
-
-
 def parse(
     data: bytes, type_: type, *, charset: str | None = None, max_elements: int | None = MAX_ELEMENTS
 ) -> Any:
@@ -673,3 +541,23 @@ def decode_response(data: bytes, type_: type[T], *, charset: str | None = None) 
     """An XML response body as a client reads it (nothing dropped, no element count cap)."""
     document = parse(data, type_, charset=charset, max_elements=None)
     return convert(document, type_, drop_server_owned=False)
+
+
+__all__ = [
+    "ARRAYS",
+    "CONTRACTS",
+    "MAX_DEPTH",
+    "MAX_ELEMENTS",
+    "Contract",
+    "XmlEncodeError",
+    "contract_of",
+    "decode_request",
+    "decode_response",
+    "encode",
+    "encode_document",
+    "encode_json",
+    "escape_text",
+    "parse",
+    "parse_tree",
+    "pascal",
+]
