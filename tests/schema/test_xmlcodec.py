@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from pathlib import Path
@@ -463,3 +464,110 @@ def test_wire_format_doc_quotes_the_golden_files() -> None:
     ):
         block = (GOLDEN / name).read_text().rstrip()
         assert f"```{name.rsplit('.', 1)[1]}\n{block}\n```" in doc, name
+
+
+# --- any XML a client might send is a model or a CodecError (never anything else) ----------
+
+_NAMES = sorted(
+    {
+        "Cart",
+        "LineItems",
+        "CartLineItem",
+        "Id",
+        "CatalogItemId",
+        "Quantity",
+        "BillingCycle",
+        "Participants",
+        "Participant",
+        "Key",
+        "Value",
+        "ProvisioningContext",
+        "KeyValueOfstringstring",
+        "AddonItems",
+        "RenewsTo",
+        "TermDuration",
+        "CustomTermEndDate",
+        "AttestationAccepted",
+        "PartnerOnRecordAttestationAccepted",
+        "Error",
+        "AdditionalInformation",
+        "Pricing",
+        "Price",
+        "x",
+    }
+)
+_ATTRIBUTE_VALUES = (
+    "",
+    ' i:nil="true"',
+    ' i:nil="false"',
+    ' i:type="x:long"',
+    ' i:type="x:boolean"',
+    ' i:type="a:ArrayOfanyType"',
+    ' i:type="x:double"',
+    ' i:type="b:string"',
+)
+_ATTRIBUTES = st.sampled_from(_ATTRIBUTE_VALUES)
+_TEXT_VALUES = (
+    *("", " ", "1", "-3", "0.5", "1e999", "9" * 30, "true", "null", "a", "&amp;", "&#13;"),
+    *("monthly", "OneTime", "2027-01-01T00:00:00Z"),
+)
+_TEXTS = st.sampled_from(_TEXT_VALUES)
+
+
+def _element(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.builds(
+        lambda name, attrs, body: f"<{name}{attrs}>{body}</{name}>",
+        st.sampled_from(_NAMES).map(lambda n: n if len(n) % 3 else n.lower()),
+        _ATTRIBUTES,
+        st.one_of(_TEXTS, st.lists(children, max_size=4).map("".join)),
+    )
+
+
+_trees = st.recursive(_TEXTS, _element, max_leaves=30)
+_NS = (
+    'xmlns:i="http://www.w3.org/2001/XMLSchema-instance" '
+    'xmlns:x="http://www.w3.org/2001/XMLSchema" '
+    'xmlns:a="http://schemas.microsoft.com/2003/10/Serialization/Arrays" xmlns:b="urn:b"'
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.lists(_trees, max_size=5).map("".join))
+def test_any_xml_body_is_a_model_or_a_codec_error(inner: str) -> None:
+    for type_ in (Cart, CartLineItem, Customer, ErrorBody):
+        root = xmlcodec.contract_of(type_).name
+        body = f"<{root} {_NS}>{inner}</{root}>".encode()
+        with contextlib.suppress(CodecError):
+            xmlcodec.decode_request(body, type_)
+
+
+_TEXT_NODE = re.compile(r">([^<]*)<")
+_START_TAG = re.compile(r"<([A-Za-z][\w:]*)(?=[ >/])")
+
+
+def _mutations(xml: str) -> list[str]:
+    """Every text node replaced by every hostile text, every start tag given every attribute."""
+    texts = list(_TEXT_NODE.finditer(xml))
+    tags = list(_START_TAG.finditer(xml))[1:]
+    out = [
+        f"{xml[: node.start(1)]}{text}{xml[node.end(1) :]}"
+        for node in texts
+        for text in _TEXT_VALUES
+    ]
+    out += [
+        f"{xml[: tag.end()]}{attribute}{xml[tag.end() :]}"
+        for tag in tags
+        for attribute in _ATTRIBUTE_VALUES
+    ]
+    return out
+
+
+@pytest.mark.parametrize("name", ["cart", "cart-full"])
+def test_mutated_cart_xml_is_a_model_or_a_codec_error(name: str) -> None:
+    """The golden cart XML with each value and each attribute swapped for a hostile one."""
+    xml = (GOLDEN / f"{name}.xml").read_text()
+    mutations = _mutations(xml)
+    assert len(mutations) > 100
+    for mutated in mutations:
+        with contextlib.suppress(CodecError):
+            xmlcodec.decode_request(mutated.encode(), Cart)
