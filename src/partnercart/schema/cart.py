@@ -106,7 +106,6 @@ class Cart(Wire, kw_only=True):
             "lastModifiedUser",
             "status",
             "links",
-            "attributes",
         }
     )
 

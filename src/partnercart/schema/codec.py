@@ -8,6 +8,7 @@ and types. Responses go through :func:`encode`. Clients decode responses with
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, TypeVar
 
@@ -39,6 +40,23 @@ def _line_col(data: bytes, offset: int) -> tuple[int, int]:
     return line, col
 
 
+def _locate(data: bytes, exc: msgspec.DecodeError) -> str:
+    """Say where the JSON broke, by line and column. On this (rare) path the standard library
+    parser is asked again, because it names the position of every syntax error."""
+    try:
+        json.loads(data)
+    except json.JSONDecodeError as std:
+        return f"{std.msg} at line {std.lineno}, column {std.colno}"
+    except (UnicodeDecodeError, RecursionError, ValueError):
+        pass
+    text = str(exc)
+    match = _BYTE_AT.search(text)
+    if match:
+        line, col = _line_col(data, int(match.group(1)))
+        text = f"{text[: match.start()].rstrip()} at line {line}, column {col}"
+    return text
+
+
 def parse_json(data: bytes) -> Any:
     """Untyped JSON with a syntax error reported by line and column."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -46,12 +64,9 @@ def parse_json(data: bytes) -> Any:
     try:
         return _json_decoder.decode(data)
     except msgspec.DecodeError as exc:
-        text = str(exc)
-        match = _BYTE_AT.search(text)
-        if match:
-            line, col = _line_col(data, int(match.group(1)))
-            text = f"{text[: match.start()].rstrip()} at line {line}, column {col}"
-        raise CodecError(f"The request body is not valid JSON: {text}.") from None
+        raise CodecError(f"The request body is not valid JSON: {_locate(data, exc)}.") from None
+    except RecursionError:
+        raise CodecError("The request body is not valid JSON: it is nested too deeply.") from None
 
 
 def convert(document: Any, type_: type[T], *, drop_server_owned: bool) -> T:

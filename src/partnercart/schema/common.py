@@ -30,7 +30,7 @@ class Link(msgspec.Struct, rename="camel", kw_only=True):
 
 
 class Attributes(Wire, kw_only=True):
-    object_type: str
+    object_type: str | None = None
     etag: str | None = None
 
 

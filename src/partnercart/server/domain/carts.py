@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 import msgspec
@@ -10,7 +12,7 @@ import msgspec
 from partnercart.schema.cart import BillingCycle, Cart, CartLineItem, CartStatus
 from partnercart.schema.common import Attributes, SelfLinks, link
 from partnercart.schema.timefmt import format_timestamp
-from partnercart.server.domain.errors import BadRequest, cart_not_found
+from partnercart.server.domain.errors import BadRequest, PreconditionFailed, cart_not_found
 from partnercart.server.domain.markets import currency_for
 from partnercart.server.domain.records import CartRecord, CustomerRecord
 
@@ -85,6 +87,44 @@ def cart_uri(customer_id: str, cart_id: str) -> str:
     return f"/customers/{customer_id}/carts/{cart_id}"
 
 
+def make_etag(cart_id: str, version: int) -> str:
+    """An opaque version tag, shaped like the one in Partner Center's samples (base64 JSON)."""
+    raw = json.dumps({"id": cart_id, "version": version}, separators=(",", ":"))
+    return base64.b64encode(raw.encode()).decode()
+
+
+def _etag_values(header: str) -> list[str]:
+    values = []
+    for part in header.split(","):
+        part = part.strip()
+        if part.startswith("W/"):
+            part = part[2:]
+        values.append(part.strip('"'))
+    return values
+
+
+def check_precondition(record: CartRecord, *, if_match: str | None, body_etag: str | None) -> None:
+    """``If-Match`` (or the etag of the cart sent back) must name the stored version.
+
+    Without either, the write is unconditional (and still atomic)."""
+    current = make_etag(record.id, record.version)
+    if if_match is not None:
+        values = _etag_values(if_match)
+        if "*" in values or current in values:
+            return
+        stale = True
+    elif body_etag:
+        stale = body_etag != current
+    else:
+        return
+    if stale:
+        raise PreconditionFailed(
+            f"The cart {record.id} was changed since the version you sent (If-Match or "
+            f"attributes.etag); GET it again and reapply your change.",
+            code=800036,
+        )
+
+
 def new_cart(
     request: Cart, *, cart_id: str, customer: CustomerRecord, actor: Actor, now: dt.datetime
 ) -> tuple[Cart, dt.datetime]:
@@ -101,17 +141,25 @@ def new_cart(
         line_items=_prepare_lines(request, customer),
         partner_on_record_attestation_accepted=request.partner_on_record_attestation_accepted,
         links=SelfLinks(self=link(cart_uri(customer.id, cart_id))),
-        attributes=Attributes(object_type="Cart"),
+        attributes=Attributes(object_type="Cart", etag=make_etag(cart_id, 1)),
     )
     return cart, expires
 
 
 def replaced_cart(
-    current: Cart, request: Cart, *, customer: CustomerRecord, actor: Actor, now: dt.datetime
+    current: Cart,
+    request: Cart,
+    *,
+    customer: CustomerRecord,
+    actor: Actor,
+    now: dt.datetime,
+    version: int,
 ) -> Cart:
     """The whole cart replaced by ``request``; identity, creation and expiry are kept."""
+    assert current.id is not None
     return msgspec.structs.replace(
         current,
+        attributes=Attributes(object_type="Cart", etag=make_etag(current.id, version)),
         last_modified_timestamp=format_timestamp(now),
         last_modified_user=actor.user_id,
         line_items=_prepare_lines(request, customer),

@@ -6,6 +6,7 @@ from starlette.requests import Request
 
 from partnercart.server.domain.carts import Actor
 from partnercart.server.domain.errors import Unauthorized
+from partnercart.server.http.throttle import Throttle
 from partnercart.server.runtime import Runtime
 
 
@@ -25,4 +26,8 @@ def authenticate(request: Request) -> Actor:
     runtime: Runtime = request.app.state.runtime
     # Tokens live on the wall clock, not on a tenant's virtual clock.
     actor, _claims = runtime.verifier.verify(token.strip(), now=runtime.wall_clock.now())
+    request.state.partner_id = actor.partner_id  # for the access log
+    throttle: Throttle | None = getattr(request.app.state, "throttle", None)
+    if throttle is not None:
+        throttle.check(actor.partner_id)
     return actor

@@ -1,16 +1,36 @@
-"""Running a use case from a handler: one unit of work per request."""
+"""Running a use case from a handler: one unit of work per request.
+
+Reads go through :func:`call`. Writes (POST, PUT, PATCH) go through :func:`write`, which also
+honours ``MS-RequestId``: inside the same unit of work it claims the partner's key, replays a
+stored answer or runs the use case and stores its answer, and commits once.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import anyio.to_thread
 from starlette.requests import Request
 
+from partnercart.server.domain.carts import Actor
+from partnercart.server.domain.idempotency import (
+    IDEMPOTENT_METHODS,
+    REPLAY_HEADER,
+    REPLAY_WINDOW,
+    RequestIdReused,
+    RequestInProgress,
+    StoredResponse,
+    fingerprint,
+)
+from partnercart.server.http import media
 from partnercart.server.runtime import Runtime
 from partnercart.server.services.context import Context
+from partnercart.server.storage.sql import to_micros
 
 R = TypeVar("R")
 
@@ -35,3 +55,157 @@ async def call(request: Request, use_case: Callable[..., R], /, *, write: bool, 
             functools.partial(_run, runtime, use_case, write, kwargs)
         )
     return _run(runtime, use_case, write, kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A write's answer: fresh from the use case, or replayed from storage (``replay``)."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    replay: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    request_id: str
+    fingerprint: str
+
+
+class ExpirySweeper:
+    """Deletes expired stored answers at most once per ``every`` of the server clock, in its own
+    short transaction after a write (an expired answer is ignored on lookup anyway)."""
+
+    def __init__(self, every: dt.timedelta = dt.timedelta(hours=1)) -> None:
+        self.every = every
+        self._last: dt.datetime | None = None
+        self._lock = threading.Lock()
+
+    def due(self, now: dt.datetime) -> bool:
+        with self._lock:
+            if self._last is not None and self._last <= now < self._last + self.every:
+                return False
+            self._last = now
+            return True
+
+
+def _record_body(result: Any) -> bytes:
+    return bytes(result.body)
+
+
+async def _key(request: Request) -> _Key | None:
+    """The idempotency key of a write that carries ``MS-RequestId``; ``None`` otherwise (an id
+    the middleware made up is for the echo only and never deduplicates)."""
+    state = request.scope.get("state") or {}
+    if request.method not in IDEMPOTENT_METHODS or not state.get("request_id_sent"):
+        return None
+    raw = state.get("raw_body")
+    body = raw if isinstance(raw, bytes) else await request.body()
+    # A body without Content-Type is read as JSON, so both spellings fingerprint alike.
+    media_type = request.headers.get("content-type") or media.DEFAULT_TYPE
+    return _Key(
+        request_id=str(state["request_id"]),
+        fingerprint=fingerprint(
+            method=request.method,
+            path=request.scope["path"],
+            media_type=media_type.split(";", 1)[0].strip(),
+            body=body,
+        ),
+    )
+
+
+def _run_write(
+    runtime: Runtime,
+    use_case: Callable[..., Any],
+    actor: Actor,
+    key: _Key | None,
+    status: int,
+    body_of: Callable[[Any], bytes],
+    headers_of: Callable[[Any], Mapping[str, str]] | None,
+    kwargs: Any,
+) -> Written:
+    services = runtime.services
+    with services.store.unit_of_work(write=True) as uow:
+        ctx = Context(uow=uow, clock=services.clock, ids=services.ids)
+        if key is None:
+            result = use_case(ctx, actor=actor, **kwargs)
+            headers = dict(headers_of(result)) if headers_of else {}
+            return Written(status, body_of(result), headers)
+        partner = actor.partner_id
+        if not uow.idempotency.claim(partner, key.request_id):
+            raise RequestInProgress(
+                f"A request with MS-RequestId {key.request_id} is still being processed; "
+                "retry it later to get its answer."
+            )
+        now = services.clock.now()
+        stored = uow.idempotency.get(partner, key.request_id)
+        if stored is not None and stored.live(now):
+            if stored.fingerprint != key.fingerprint:
+                raise RequestIdReused(
+                    f"MS-RequestId {key.request_id} was already used for a different request "
+                    "(method, route or body); send a new MS-RequestId for a new request.",
+                    data=["MS-RequestId"],
+                )
+            headers = dict(stored.headers)
+            headers[REPLAY_HEADER] = "true"
+            return Written(stored.status, stored.body, headers, replay=True)
+        result = use_case(ctx, actor=actor, **kwargs)
+        body = body_of(result)
+        headers = dict(headers_of(result)) if headers_of else {}
+        uow.idempotency.put(
+            StoredResponse(
+                partner_id=partner,
+                request_id=key.request_id,
+                fingerprint=key.fingerprint,
+                status=status,
+                headers=tuple(headers.items()),
+                body=body,
+                created_at=now,
+                expires_at=now + REPLAY_WINDOW,
+            )
+        )
+        return Written(status, body, headers)
+
+
+def _sweep(runtime: Runtime, sweeper: ExpirySweeper) -> None:
+    services = runtime.services
+    now = services.clock.now()
+    if sweeper.due(now):
+        with services.store.unit_of_work(write=True) as uow:
+            uow.idempotency.purge(to_micros(now))
+
+
+async def write(
+    request: Request,
+    use_case: Callable[..., Any],
+    /,
+    *,
+    actor: Actor,
+    status: int,
+    body_of: Callable[[Any], bytes] = _record_body,
+    headers_of: Callable[[Any], Mapping[str, str]] | None = None,
+    **kwargs: Any,
+) -> Written:
+    """Run ``use_case(context, actor=actor, **kwargs)`` in one transaction and answer ``status``
+    with ``body_of(result)`` (the record's stored JSON by default) and ``headers_of(result)``.
+
+    With ``MS-RequestId`` the answer is stored with the change and replayed, byte for byte and
+    marked ``MS-Idempotent-Replay: true``, to a retry of the same request for 24 hours; the
+    same id on a different request is 422; while the first still runs, 409. Failures roll back
+    and store nothing, so a retry after an error runs again.
+    """
+    runtime = runtime_of(request)
+    key = await _key(request)
+    run = functools.partial(
+        _run_write, runtime, use_case, actor, key, status, body_of, headers_of, kwargs
+    )
+    blocking = runtime.services.store.blocking
+    written = await anyio.to_thread.run_sync(run) if blocking else run()
+    if written.replay:
+        request.state.idempotent_replay = True
+    sweeper: ExpirySweeper | None = getattr(request.app.state, "idempotency_sweeper", None)
+    if key is not None and sweeper is not None:
+        sweep = functools.partial(_sweep, runtime, sweeper)
+        await anyio.to_thread.run_sync(sweep) if blocking else sweep()
+    return written

@@ -7,7 +7,7 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match, Route
+from starlette.routing import Route
 
 from partnercart.schema import codec
 from partnercart.schema.codec import CodecError
@@ -46,22 +46,20 @@ async def codec_error(request: Request, exc: Exception) -> Response:
     return error_response(request, BadRequest(exc.message, data=[exc.path] if exc.path else []))
 
 
-def _allowed_methods(request: Request) -> str:
-    """Every method served at the request's path: the table has one route per method, and
-    Starlette's 405 names only the first route whose path matched."""
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    path = request.url.path
     methods: set[str] = set()
     for route in request.app.routes:
-        if isinstance(route, Route) and route.methods:
-            match, _ = route.matches(request.scope)
-            if match is not Match.NONE:
-                methods |= route.methods
-    return ", ".join(sorted(methods))
+        if isinstance(route, Route) and route.methods and route.path_regex.match(path):
+            methods |= route.methods
+    return sorted(methods)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        allowed = _allowed_methods(request) or (exc.headers or {}).get("Allow", "")
+        allowed = ", ".join(_allowed_methods(request))
         error: ApiError = MethodNotAllowed(
             f"The method {request.method} is not allowed on {request.url.path}; "
             f"allowed: {allowed}.",
@@ -82,12 +80,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 async def unexpected(request: Request, exc: Exception) -> Response:
     """A bug: logged with its traceback on the server, a plain error body for the caller."""
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    body = ErrorBody(code=800003, description="Unexpected service error.", data=[])
-    try:
-        return media.render(request, 500, body, fallback_to_json=True)
-    except Exception:  # pragma: no cover - rendering a fixed body in the negotiated type
-        content = codec.encode(body)
-        return Response(content, status_code=500, media_type="application/json; charset=utf-8")
+    body = codec.encode(ErrorBody(code=800003, description="Unexpected service error.", data=[]))
+    return Response(body, status_code=500, media_type="application/json; charset=utf-8")
 
 
 HANDLERS = {

@@ -55,7 +55,9 @@ async def read_body(request: Request) -> bytes:
         if size > limit:
             raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
         chunks.append(chunk)
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    request.state.raw_body = body  # the exact bytes, for the MS-RequestId fingerprint
+    return body
 
 
 def content_type(request: Request) -> tuple[str, str | None]:

@@ -5,10 +5,16 @@ from __future__ import annotations
 import base64
 import os
 import socket
+import time
 import uuid
+from email.utils import formatdate
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from partnercart.schema import codec, xmlcodec
+from partnercart.schema.common import ErrorBody
+from partnercart.server.http.media import DEFAULT_TYPE, XML_TYPES, choose
 
 SERVER_ID = f"partnercart-{socket.gethostname()}-{os.getpid()}"
 
@@ -43,13 +49,45 @@ def _clean(value: str | None, limit: int = 128) -> str | None:
     return value
 
 
+class _HttpDate:
+    """The ``Date`` header value, formatted once per second."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._value = b""
+
+    def __call__(self) -> bytes:
+        second = int(time.time())
+        if second != self._second:
+            self._value = formatdate(second, usegmt=True).encode()
+            self._second = second
+        return self._value
+
+
+def _unexpected_body(accept: str | None) -> tuple[bytes, str]:
+    """The 500 body in the media type ``Accept`` prefers (JSON when it allows nothing)."""
+    body = ErrorBody(code=800003, description="Unexpected service error.", data=[])
+    media = choose(accept) or DEFAULT_TYPE
+    if media in XML_TYPES:
+        return xmlcodec.encode(body), f"{media}; charset=utf-8"
+    return codec.encode(body), f"{media}; charset=utf-8"
+
+
 class PartnerCenterHeaders:
     """Normalises ``/v1.0/`` to ``/v1/`` and drops a trailing slash; echoes ``MS-RequestId`` and
     ``MS-CorrelationId`` (made up when absent), extends ``MS-CV``, echoes ``X-Locale`` and adds
-    ``MS-ServerId``. The chosen ids are put in ``scope["state"]`` for the handlers."""
+    ``MS-ServerId`` and ``Date`` (when the server has not), on every answer, errors included.
+    The chosen ids are put in ``scope["state"]`` for the handlers and the access log.
+
+    The path is rewritten in the scope itself, so outer middleware (the access log) sees the
+    route the router matched. An unhandled exception before the answer started becomes the
+    500 error body here, so even that answer carries the headers; the exception still
+    propagates to Starlette's error middleware, which logs it.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._date = _HttpDate()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,7 +99,8 @@ class PartnerCenterHeaders:
         if len(path) > 1 and path.endswith("/"):
             path = path.rstrip("/") or "/"
         if path != scope["path"]:
-            scope = dict(scope, path=path, raw_path=path.encode())
+            scope["path"] = path
+            scope["raw_path"] = path.encode()
         sent_request_id = _clean(_header(scope, b"ms-requestid"))
         request_id = sent_request_id or str(uuid.uuid4())
         correlation_id = _clean(_header(scope, b"ms-correlationid")) or str(uuid.uuid4())
@@ -78,10 +117,32 @@ class PartnerCenterHeaders:
             (b"x-locale", locale.encode()),
             (b"ms-serverid", SERVER_ID.encode()),
         ]
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *extra]
+                started = True
+                headers = [*message.get("headers", []), *extra]
+                if not any(key.lower() == b"date" for key, _ in headers):
+                    headers.append((b"date", self._date()))
+                message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not started:
+                body, content_type = _unexpected_body(_header(scope, b"accept"))
+                await send_with_headers(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [
+                            (b"content-type", content_type.encode()),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send_with_headers({"type": "http.response.body", "body": body})
+            raise

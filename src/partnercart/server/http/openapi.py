@@ -35,9 +35,10 @@ STATUS_TEXT = {
     404: "Not found",
     406: "None of the media types in Accept can be produced",
     409: "Conflict with the resource's state or a concurrent request",
+    412: "If-Match does not match the resource's current ETag",
     413: "The request body is larger than the limit",
     415: "Unsupported request media type or charset",
-    422: "The request cannot be processed",
+    422: "The MS-RequestId was already used for a different request",
     429: "Too many requests; retry after Retry-After seconds",
 }
 
@@ -61,6 +62,15 @@ HEADERS = (
         " characters or not printable ASCII is ignored (en-US).",
     ),
 )
+
+#: Header parameters an operation may name in ``request_headers``.
+REQUEST_HEADERS = {
+    "If-Match": "Replace only if the cart still has this ETag (as returned by GET or PUT).",
+}
+#: Response headers an operation may name in ``response_headers``.
+RESPONSE_HEADERS = {
+    "ETag": "The resource's version; send it back in If-Match to update safely.",
+}
 
 DESCRIPTION = """\
 An open implementation of the Microsoft Partner Center cart, checkout and order REST API.
@@ -168,16 +178,20 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
         for name in re.findall(r"{([^}]+)}", operation.path)
     ]
     params.extend({"$ref": f"#/components/parameters/{name}"} for name, _ in HEADERS)
+    params.extend({"$ref": f"#/components/parameters/{name}"} for name in operation.request_headers)
     return params
 
 
 def _operation(operation: Operation) -> dict[str, Any]:
-    responses: dict[str, Any] = {
-        str(operation.status): {
-            "description": STATUS_TEXT.get(operation.status, "Success"),
-            "content": _content(_ref(operation.response)),
-        }
+    success: dict[str, Any] = {
+        "description": STATUS_TEXT.get(operation.status, "Success"),
+        "content": _content(_ref(operation.response)),
     }
+    if operation.response_headers:
+        success["headers"] = {
+            name: {"$ref": f"#/components/headers/{name}"} for name in operation.response_headers
+        }
+    responses: dict[str, Any] = {str(operation.status): success}
     for status in operation.errors:
         body = ThrottleBody if status == 429 else ErrorBody
         response: dict[str, Any] = {
@@ -239,7 +253,11 @@ def build_document(operations: Iterable[Operation] = OPERATIONS) -> dict[str, An
                     "schema": {"type": "string"},
                     "description": text,
                 }
-                for name, text in HEADERS
+                for name, text in (*HEADERS, *REQUEST_HEADERS.items())
+            },
+            "headers": {
+                name: {"schema": {"type": "string"}, "description": text}
+                for name, text in RESPONSE_HEADERS.items()
             },
             "securitySchemes": {
                 "bearer": {

@@ -15,8 +15,9 @@ from partnercart.schema.customer import Customer, CustomerCollection
 
 #: Errors every authenticated operation can answer.
 COMMON_ERRORS = (400, 401, 403, 404, 406, 429)
-#: Errors an operation with a request body can answer as well.
-BODY_ERRORS = (409, 413, 415)
+#: Errors an operation with a request body can answer as well (409: the same MS-RequestId is
+#: still running; 422: the same MS-RequestId was used for a different request).
+BODY_ERRORS = (409, 413, 415, 422)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,10 @@ class Operation:
     body_optional: bool = False
     description: str = ""
     extra_errors: tuple[int, ...] = ()
+    #: Request headers beyond the tracing headers (names of OpenAPI header parameters).
+    request_headers: tuple[str, ...] = ()
+    #: Response headers on success (e.g. ``ETag``).
+    response_headers: tuple[str, ...] = ()
 
     @property
     def errors(self) -> tuple[int, ...]:
@@ -81,6 +86,7 @@ OPERATIONS: tuple[Operation, ...] = (
         Cart,
         request=Cart,
         description="Line validation problems are reported in lineItems[].error, not as 400.",
+        response_headers=("ETag",),
     ),
     Operation(
         "GET",
@@ -90,6 +96,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "carts",
         200,
         Cart,
+        response_headers=("ETag",),
     ),
     Operation(
         "PUT",
@@ -100,6 +107,10 @@ OPERATIONS: tuple[Operation, ...] = (
         201,
         Cart,
         request=Cart,
-        description="Answers 201 Created, as the published update-a-cart sample does.",
+        description="Answers 201 Created, as the published update-a-cart sample does. With "
+        "If-Match (or attributes.etag in the body) the cart must still have that ETag (412).",
+        extra_errors=(412,),
+        request_headers=("If-Match",),
+        response_headers=("ETag",),
     ),
 )

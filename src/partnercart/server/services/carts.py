@@ -49,15 +49,32 @@ def get_cart(ctx: Context, *, actor: Actor, customer_id: str, cart_id: str) -> C
 
 
 def update_cart(
-    ctx: Context, *, actor: Actor, customer_id: str, cart_id: str, request: Cart
+    ctx: Context,
+    *,
+    actor: Actor,
+    customer_id: str,
+    cart_id: str,
+    request: Cart,
+    if_match: str | None = None,
 ) -> CartRecord:
-    """Replace the whole cart. The row is locked for the transaction, so two PUTs never mix."""
+    """Replace the whole cart. The row is locked for the transaction, so two PUTs never mix;
+    ``If-Match`` (or the body's ``attributes.etag``) makes the write conditional."""
     customer, current = load_cart(
         ctx, actor=actor, customer_id=customer_id, cart_id=cart_id, for_update=True
     )
+    rules.check_precondition(
+        current,
+        if_match=if_match,
+        body_etag=request.attributes.etag if request.attributes else None,
+    )
     rules.require_active(current)
     cart = rules.replaced_cart(
-        current.document(), request, customer=customer, actor=actor, now=ctx.clock.now()
+        current.document(),
+        request,
+        customer=customer,
+        actor=actor,
+        now=ctx.clock.now(),
+        version=current.version + 1,
     )
     record = CartRecord(
         id=current.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol
 
+from partnercart.server.domain.idempotency import StoredResponse
 from partnercart.server.domain.records import CartRecord, CustomerRecord
 
 
@@ -30,6 +31,25 @@ class CartRepository(Protocol):
         ...
 
 
+class IdempotencyRepository(Protocol):
+    """Stored answers of ``MS-RequestId`` requests, keyed by ``(partner_id, request_id)``."""
+
+    def claim(self, partner_id: str, request_id: str) -> bool:
+        """Hold the key until the unit of work ends, without waiting; ``False`` when another
+        running transaction holds it."""
+        ...
+
+    def get(self, partner_id: str, request_id: str) -> StoredResponse | None: ...
+
+    def put(self, record: StoredResponse) -> None:
+        """Store (or replace an expired) answer, in this unit of work."""
+        ...
+
+    def purge(self, now_micros: int) -> int:
+        """Delete the answers expired at ``now_micros`` (microseconds since the epoch)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: committed when the block ends normally, rolled back otherwise."""
 
@@ -38,6 +58,9 @@ class UnitOfWork(Protocol):
 
     @property
     def carts(self) -> CartRepository: ...
+
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

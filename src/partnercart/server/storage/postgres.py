@@ -7,6 +7,7 @@ from types import TracebackType
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from partnercart.server.storage.idempotency import SqlIdempotency
 from partnercart.server.storage.sql import POSTGRES, SqlCarts, SqlCustomers
 
 
@@ -23,6 +24,7 @@ class PostgresUnitOfWork:
         self._cursor = cursor
         self.customers = SqlCustomers(cursor, POSTGRES)
         self.carts = SqlCarts(cursor, POSTGRES)
+        self.idempotency = SqlIdempotency(cursor, POSTGRES, advisory_locks=True)
         return self
 
     def __exit__(

@@ -6,6 +6,7 @@ import sqlite3
 import threading
 from types import TracebackType
 
+from partnercart.server.storage.idempotency import SqlIdempotency
 from partnercart.server.storage.sql import SQLITE, SqlCarts, SqlCustomers
 
 
@@ -17,6 +18,7 @@ class SqliteUnitOfWork:
         self._cursor = cursor
         self.customers = SqlCustomers(cursor, SQLITE)
         self.carts = SqlCarts(cursor, SQLITE)
+        self.idempotency = SqlIdempotency(cursor, SQLITE, advisory_locks=False)
 
     def __enter__(self) -> SqliteUnitOfWork:
         # IMMEDIATE takes the write lock up front, so two writers never both read and then

@@ -7,24 +7,31 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from partnercart.schema.cart import Cart
+from partnercart.server.domain.carts import make_etag
+from partnercart.server.domain.records import CartRecord
 from partnercart.server.http import media
 from partnercart.server.http.auth import authenticate
-from partnercart.server.http.calls import call
+from partnercart.server.http.calls import call, write
 from partnercart.server.services import carts
+
+
+def etag_header(record: CartRecord) -> dict[str, str]:
+    return {"ETag": f'"{make_etag(record.id, record.version)}"'}
 
 
 async def create_cart(request: Request) -> Response:
     actor = authenticate(request)
     body = await media.parse_body(request, Cart)
-    record = await call(
+    done = await write(
         request,
         carts.create_cart,
-        write=True,
         actor=actor,
+        status=201,
         customer_id=request.path_params["customer_id"],
         request=body,
+        headers_of=etag_header,
     )
-    return media.render(request, 201, record.body, type_=Cart)
+    return media.render(request, done.status, done.body, type_=Cart, headers=done.headers)
 
 
 async def get_cart(request: Request) -> Response:
@@ -38,23 +45,25 @@ async def get_cart(request: Request) -> Response:
         customer_id=request.path_params["customer_id"],
         cart_id=request.path_params["cart_id"],
     )
-    return media.render(request, 200, record.body, type_=Cart)
+    return media.render(request, 200, record.body, type_=Cart, headers=etag_header(record))
 
 
 async def update_cart(request: Request) -> Response:
     actor = authenticate(request)
     body = await media.parse_body(request, Cart)
-    record = await call(
+    done = await write(
         request,
         carts.update_cart,
-        write=True,
         actor=actor,
+        status=201,
         customer_id=request.path_params["customer_id"],
         cart_id=request.path_params["cart_id"],
         request=body,
+        if_match=request.headers.get("if-match"),
+        headers_of=etag_header,
     )
     # The published update-a-cart sample answers 201 Created.
-    return media.render(request, 201, record.body, type_=Cart)
+    return media.render(request, done.status, done.body, type_=Cart, headers=done.headers)
 
 
 ROUTES = [

@@ -10,15 +10,15 @@ from partnercart.schema.common import Attributes, CollectionLinks, link
 from partnercart.schema.customer import Customer, CustomerCollection
 from partnercart.server.http import media
 from partnercart.server.http.auth import authenticate
-from partnercart.server.http.calls import call
+from partnercart.server.http.calls import call, write
 from partnercart.server.services import customers
 
 
 async def create_customer(request: Request) -> Response:
     actor = authenticate(request)
     body = await media.parse_body(request, Customer)
-    record = await call(request, customers.create_customer, write=True, actor=actor, request=body)
-    return media.render(request, 201, record.body, type_=Customer)
+    done = await write(request, customers.create_customer, actor=actor, status=201, request=body)
+    return media.render(request, done.status, done.body, type_=Customer, headers=done.headers)
 
 
 async def get_customer(request: Request) -> Response:

@@ -1,0 +1,152 @@
+"""The call pipeline, written once as a generator of I/O requests.
+
+:func:`run` is the policy chain: it keeps one ``MS-RequestId`` for the logical call (reused
+by every retry, so the service can recognise a repeat), makes a fresh ``MS-CorrelationId``
+per call unless the caller passes one, asks for a token before every attempt, and decides
+retries with the :class:`RetryPolicy`. It never touches the network itself: it *yields*
+:class:`GetToken`, :class:`Send` and :class:`Sleep` and the sync or async driver performs them
+and sends the result (or throws the exception) back in. That is what lets the two clients
+share every line of behaviour.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+
+from partnercart.client._errors import TransportError, error_for_status
+from partnercart.client._operation import Operation, build_request, parse_response
+from partnercart.client._retry import RetryPolicy, parse_retry_after
+
+T = TypeVar("T")
+
+__all__ = ["Attempt", "CallOptions", "GetToken", "Received", "Send", "Sleep", "run"]
+
+
+@dataclass(frozen=True, slots=True)
+class GetToken:
+    """Driver: answer with a bearer token string."""
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Driver: send the request and answer with a :class:`Received` (or throw the
+    ``httpx.TransportError``)."""
+
+    request: httpx.Request
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    reason: str = ""
+
+
+Action = GetToken | Send | Sleep
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What a hook sees about one attempt (for logging and tests)."""
+
+    number: int
+    request: httpx.Request
+    status: int | None
+    error: BaseException | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallOptions:
+    root: str
+    retry: RetryPolicy
+    locale: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    on_attempt: Callable[[Attempt], None] | None = None
+    rand: Callable[[], float] | None = None
+    timeout: httpx.Timeout | None = None
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def run(
+    op: Operation[T],
+    options: CallOptions,
+    *,
+    request_id: str | None = None,
+    correlation_id: str | None = None,
+) -> Generator[Action, Any, T]:
+    request_id = request_id or new_id()
+    correlation_id = correlation_id or new_id()
+    policy = options.retry
+    attempt = 0
+    while True:
+        attempt += 1
+        token = yield GetToken()
+        request = build_request(
+            op,
+            root=options.root,
+            token=token,
+            request_id=request_id,
+            correlation_id=correlation_id,
+            locale=options.locale,
+            extra_headers=options.headers,
+            timeout=options.timeout,
+        )
+        try:
+            received: Received = yield Send(request)
+        except httpx.TransportError as exc:
+            if options.on_attempt is not None:
+                options.on_attempt(Attempt(attempt, request, None, exc))
+            wait = _delay(policy, options, attempt, None, None)
+            if wait is None:
+                raise TransportError(
+                    f"{op.method} {request.url} failed after {attempt} attempt(s): "
+                    f"{type(exc).__name__}: {exc}",
+                    request_id=request_id,
+                    correlation_id=correlation_id,
+                ) from exc
+            yield Sleep(wait)
+            continue
+        if options.on_attempt is not None:
+            options.on_attempt(Attempt(attempt, request, received.status, None))
+        if received.status in op.success:
+            return parse_response(op, received.status, received.body, request_id)
+        retry_after = parse_retry_after(received.headers.get("Retry-After"))
+        wait = _delay(policy, options, attempt, received.status, retry_after)
+        if wait is None:
+            raise error_for_status(
+                received.status,
+                received.body,
+                request_id=request_id,
+                correlation_id=correlation_id,
+                retry_after=retry_after,
+                reason=received.reason,
+            )
+        yield Sleep(wait)
+
+
+def _delay(
+    policy: RetryPolicy,
+    options: CallOptions,
+    attempt: int,
+    status: int | None,
+    retry_after: float | None,
+) -> float | None:
+    if options.rand is not None:
+        return policy.delay(
+            attempt=attempt, status=status, retry_after=retry_after, rand=options.rand
+        )
+    return policy.delay(attempt=attempt, status=status, retry_after=retry_after)

@@ -1,0 +1,199 @@
+"""Run a real partnercart server in a child process on a free port (for tests).
+
+Under pytest-xdist the workers share one server: its address, pid and the number of workers
+using it live in ``server.json`` in a directory all workers of one run share, guarded by an
+exclusive ``fcntl`` lock on ``server.lock``. The first worker starts the server; the last one
+to finish stops it. Only this module's callers know the protocol; tests just get a URL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+__all__ = ["RunningServer", "ServerProcess", "SharedServer", "free_port"]
+
+START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunningServer:
+    """What a test needs to reach the server."""
+
+    url: str
+    data_dir: Path
+    pid: int | None = None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _source_root() -> str:
+    """The directory the running ``partnercart`` package was imported from, so the child runs
+    the same code as the tests (a source checkout as much as an installed package)."""
+    import partnercart
+
+    return str(Path(partnercart.__file__).resolve().parent.parent)
+
+
+def _ping(url: str, timeout: float = 2.0) -> bool:
+    try:
+        return httpx.get(f"{url}/_partnercart/ping", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+class ServerProcess:
+    """One ``python -m partnercart serve`` child with its own data directory and SQLite file."""
+
+    def __init__(self, data_dir: Path, *, database: str | None = None) -> None:
+        self.data_dir = data_dir
+        self.database = database
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def start(self) -> RunningServer:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (_source_root(), env.get("PYTHONPATH", "")) if p
+        )
+        last_error = ""
+        for _ in range(3):  # another process may grab the free port before we bind it
+            port = free_port()
+            self.url = f"http://127.0.0.1:{port}"
+            command = [
+                sys.executable,
+                "-m",
+                "partnercart",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(self.data_dir),
+                "--log-level",
+                "warning",
+            ]
+            if self.database:
+                command += ["--database", self.database]
+            log = (self.data_dir / "server.log").open("ab")
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            )
+            log.close()
+            if self._wait_ready():
+                return RunningServer(self.url, self.data_dir, self.process.pid)
+            last_error = self._log_tail()
+            self.stop()
+        raise RuntimeError(f"the partnercart server did not start:\n{last_error}")
+
+    def _wait_ready(self) -> bool:
+        assert self.process is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            if _ping(self.url, timeout=1.0):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def _log_tail(self) -> str:
+        try:
+            return (self.data_dir / "server.log").read_text(errors="replace")[-2000:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+        self.process = None
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    import fcntl
+
+    with path.open("a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+class SharedServer:
+    """One server for all the xdist workers of a run, reference-counted in ``server.json``."""
+
+    def __init__(self, shared_dir: Path, *, database: str | None = None) -> None:
+        self.dir = shared_dir
+        self.database = database
+        self.state_file = shared_dir / "server.json"
+        self.lock_file = shared_dir / "server.lock"
+        self._own: ServerProcess | None = None
+
+    def _read(self) -> dict[str, object] | None:
+        try:
+            state = json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return None
+        return state if isinstance(state, dict) else None
+
+    def acquire(self) -> RunningServer:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with _locked(self.lock_file):
+            state = self._read()
+            if state and int(str(state.get("users", 0))) > 0 and _ping(str(state["url"])):
+                state["users"] = int(str(state["users"])) + 1
+            else:
+                self._own = ServerProcess(self.dir / "data", database=self.database)
+                server = self._own.start()
+                state = {"url": server.url, "pid": server.pid, "users": 1}
+            self.state_file.write_text(json.dumps(state))
+            return RunningServer(str(state["url"]), self.dir / "data", int(str(state["pid"])))
+
+    def release(self) -> None:
+        with _locked(self.lock_file):
+            state = self._read() or {}
+            users = int(str(state.get("users", 1))) - 1
+            if users > 0:
+                state["users"] = users
+                self.state_file.write_text(json.dumps(state))
+                return
+            with contextlib.suppress(OSError):
+                self.state_file.unlink()
+            if self._own is not None:
+                self._own.stop()
+                return
+            pid = state.get("pid")
+            url = str(state.get("url", ""))
+            if isinstance(pid, int):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGTERM)
+                deadline = time.monotonic() + 15
+                while url and time.monotonic() < deadline and _ping(url, timeout=0.5):
+                    time.sleep(0.05)

@@ -1,0 +1,244 @@
+"""The CLI with click's CliRunner against a real partnercart server process (and, for routes
+the server does not serve yet, a mock transport with published sample bodies)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from partnercart.cli.main import main
+from partnercart.testing._server import RunningServer, free_port
+from tests.client.fakes import Script, json_response, sample
+
+
+@pytest.fixture
+def env(partnercart_server: RunningServer) -> dict[str, str]:
+    return {
+        "PARTNERCART_URL": partnercart_server.url,
+        "PARTNERCART_TENANT": str(uuid.uuid4()),
+        "PARTNERCART_TOKEN": "",
+    }
+
+
+def run(env: dict[str, str], *args: str, obj: Any = None) -> Result:
+    return CliRunner().invoke(main, list(args), env=env, obj=obj)
+
+
+def ok_json(env: dict[str, str], *args: str) -> Any:
+    result = run(env, *args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def new_customer(env: dict[str, str]) -> str:
+    return str(ok_json(env, "customers", "create", "--company", "Fabrikam")["id"])
+
+
+def test_customers_create_list_get(env: dict[str, str]) -> None:
+    customer = ok_json(env, "customers", "create", "--company", "Fabrikam", "--country", "DE")
+    assert customer["billingProfile"]["companyName"] == "Fabrikam"
+    listed = ok_json(env, "customers", "list")
+    assert [c["id"] for c in listed] == [customer["id"]]
+    table = run(env, "customers", "list")
+    assert table.exit_code == 0
+    assert customer["id"] in table.stdout and "Fabrikam" in table.stdout
+    shown = run(env, "customers", "get", customer["id"])
+    assert shown.exit_code == 0 and "DE" in shown.stdout
+
+
+def test_carts_create_from_flags_get_and_update_from_a_file(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    customer = new_customer(env)
+    cart = ok_json(
+        env,
+        "carts",
+        "create",
+        customer,
+        "--catalog-item",
+        "CFQ7TTC0LH18:0001:CFQ7TTC0K59J",
+        "--catalog-item",
+        "CFQ7TTC0LFLS:0002:CFQ7TTC0KDLJ",
+        "--quantity",
+        "3",
+        "--term",
+        "P1Y",
+        "--billing",
+        "annual",
+    )
+    assert [li["quantity"] for li in cart["lineItems"]] == [3, 3]
+    assert cart["lineItems"][0]["billingCycle"] == "annual"
+
+    # the documented round trip: get --json, edit, update --file
+    fetched = ok_json(env, "carts", "get", customer, cart["id"])
+    fetched["lineItems"] = fetched["lineItems"][:1]
+    fetched["lineItems"][0]["quantity"] = 9
+    path = tmp_path / "cart.json"
+    path.write_text(json.dumps(fetched))
+    updated = ok_json(env, "carts", "update", customer, cart["id"], "--file", str(path))
+    assert [li["quantity"] for li in updated["lineItems"]] == [9]
+
+    table = run(env, "carts", "get", customer, cart["id"])
+    assert table.exit_code == 0
+    assert "CFQ7TTC0LH18:0001:CFQ7TTC0K59J" in table.stdout and "Active" in table.stdout
+
+
+def test_carts_create_from_a_yaml_file_in_pascal_case(env: dict[str, str], tmp_path: Path) -> None:
+    customer = new_customer(env)
+    path = tmp_path / "cart.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "PartnerOnRecordAttestationAccepted": True,
+                "LineItems": [
+                    {
+                        "Id": 0,
+                        "CatalogItemId": "CFQ7TTC0LH18:0001:CFQ7TTC0K59J",
+                        "Quantity": 4,
+                        "TermDuration": "P1M",
+                        "BillingCycle": "Monthly",
+                    }
+                ],
+            }
+        )
+    )
+    cart = ok_json(env, "carts", "create", customer, "--file", str(path))
+    assert cart["lineItems"][0]["quantity"] == 4
+    assert cart["lineItems"][0]["billingCycle"] == "monthly"
+
+
+def test_carts_seed_creates_n_carts_with_a_progress_bar(env: dict[str, str]) -> None:
+    customer = new_customer(env)
+    result = run(env, "carts", "seed", customer, "--count", "6", "--json")
+    assert result.exit_code == 0, result.output
+    ids = json.loads(result.stdout)
+    assert len(ids) == 6 and len(set(ids)) == 6
+    assert "creating carts" in result.stderr and "6/6" in result.stderr
+    for cart_id in ids[:2]:
+        assert ok_json(env, "carts", "get", customer, cart_id)["id"] == cart_id
+
+
+def test_exit_code_4_for_not_found(env: dict[str, str]) -> None:
+    customer = new_customer(env)
+    result = run(env, "carts", "get", customer, str(uuid.uuid4()))
+    assert result.exit_code == 4
+    assert "800008" in result.stderr and "MS-RequestId" in result.stderr
+
+
+def test_exit_code_6_for_bad_input(env: dict[str, str], tmp_path: Path) -> None:
+    customer = new_customer(env)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"lineItems": [')
+    assert run(env, "carts", "create", customer, "--file", str(broken)).exit_code == 6
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text("lineItems:\n  - quantity: two\n")
+    result = run(env, "carts", "create", customer, "--file", str(wrong))
+    assert result.exit_code == 6
+    assert "lineItems[0]" in result.stderr
+    # the server's own 400
+    negative = run(env, "carts", "create", customer, "--catalog-item", "A:B:C", "--quantity", "1")
+    assert negative.exit_code == 0
+    server_side = tmp_path / "negative.json"
+    server_side.write_text('{"lineItems": [{"catalogItemId": "A:B:C", "quantity": -5}]}')
+    assert run(env, "carts", "create", customer, "--file", str(server_side)).exit_code == 6
+
+
+def test_exit_code_3_for_a_bad_token(env: dict[str, str]) -> None:
+    bad = dict(env, PARTNERCART_TENANT="", PARTNERCART_TOKEN="not-a-token")
+    result = run(bad, "customers", "list")
+    assert result.exit_code == 3
+    assert "401" in result.stderr
+
+
+def test_exit_code_2_without_identity(env: dict[str, str]) -> None:
+    result = run(dict(env, PARTNERCART_TENANT="", PARTNERCART_TOKEN=""), "customers", "list")
+    assert result.exit_code == 2
+    assert "--tenant" in result.output
+
+
+def test_exit_code_7_when_the_server_is_unreachable(env: dict[str, str]) -> None:
+    down = dict(env, PARTNERCART_URL=f"http://127.0.0.1:{free_port()}", PARTNERCART_TENANT="")
+    result = run(down, "customers", "list", "--token", "t", "--retries", "0")
+    assert result.exit_code == 7
+    assert "ConnectError" in result.stderr
+
+
+def test_help_explains_commands_and_exit_codes() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for word in ("customers", "carts", "orders", "catalog", "serve", "token", "Exit codes"):
+        assert word in result.output
+    for group in ("customers", "carts", "orders", "catalog"):
+        sub = CliRunner().invoke(main, [group, "--help"])
+        assert sub.exit_code == 0 and "Examples:" in sub.output
+
+
+# --- routes the server does not serve yet: a mock transport with published samples --------
+
+
+def mocked(script: Script, *args: str) -> Result:
+    env = {"PARTNERCART_URL": "https://pc.example", "PARTNERCART_TOKEN": "t"}
+    return CliRunner().invoke(main, list(args), env=env, obj={"transport": script.transport()})
+
+
+def test_checkout_prints_the_orders() -> None:
+    script = Script([json_response(201, sample("checkout-a-cart.json"))])
+    result = mocked(script, "carts", "checkout", "c1", "k1")
+    assert result.exit_code == 0, result.output
+    assert "VulAvcXKPvZqsyAAaahiT7Ii0QEJuReH1" in result.stdout
+    assert script.requests[0].content == b'"success"'
+
+
+def test_orders_list_get_status_cancel() -> None:
+    script = Script(
+        [
+            json_response(200, sample("get-orders-by-billing-cycle.json")),
+            json_response(200, sample("get-an-order-by-id.json")),
+            json_response(200, sample("provisioning-status.json")),
+            json_response(200, sample("get-an-order-by-id.json") | {"status": "cancelled"}),
+        ]
+    )
+    listed = mocked(script, "orders", "list", "c1", "--billing-type", "one_time", "--json")
+    assert listed.exit_code == 0, listed.output
+    assert len(json.loads(listed.stdout)) == 2
+    assert script.requests[0].url.params["billingType"] == "OneTime"
+    got = mocked(script, "orders", "get", "c1", "o1", "--include-price")
+    assert got.exit_code == 0 and "YxH1q4KScfvfkJQjgRI8QY1DznnUWZTH1" in got.stdout
+    assert script.requests[1].url.params["include_price"] == "True"
+    status = mocked(script, "orders", "status", "c1", "o1")
+    assert status.exit_code == 0 and "fulfilled" in status.stdout
+    cancelled = mocked(script, "orders", "cancel", "c1", "o1", "--json")
+    assert cancelled.exit_code == 0 and json.loads(cancelled.stdout)["status"] == "cancelled"
+    assert script.requests[3].method == "PATCH"
+
+
+def test_catalog_commands() -> None:
+    script = Script(
+        [
+            json_response(200, {"totalCount": 1, "items": [sample("product.json")]}),
+            json_response(200, sample("skus.json")),
+            json_response(200, sample("availabilities.json")),
+        ]
+    )
+    products = mocked(script, "catalog", "products", "--target-view", "Azure")
+    assert products.exit_code == 0 and "DZH318Z0BQ3Q" in products.stdout
+    skus = mocked(script, "catalog", "skus", "DZH318Z0BQ5S")
+    assert skus.exit_code == 0 and "one_time" in skus.stdout
+    avail = mocked(script, "catalog", "availabilities", "DZH318Z0BQ3Q", "0001", "--json")
+    assert avail.exit_code == 0
+    assert json.loads(avail.stdout)[0]["catalogItemId"] == "DZH318Z0BQ3Q:0001:DZH318Z0HMKQ"
+    assert [r.url.params["country"] for r in script.requests] == ["US", "US", "US"]
+
+
+def test_a_conflict_exits_5() -> None:
+    body = {"code": 800064, "description": "Cart k1 is being processed by another request"}
+    script = Script([json_response(409, body)])
+    result = mocked(script, "carts", "checkout", "c1", "k1")
+    assert result.exit_code == 5
+    assert "800064" in result.stderr

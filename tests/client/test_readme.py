@@ -1,0 +1,245 @@
+"""The code in docs/notes/sdk-readme.md runs as written: the Python blocks against a real
+server, the shell block under bash with the real CLI, and the plugin example under
+``pytest -n 2`` in a separate process."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from partnercart.client import NotFoundError
+from partnercart.testing._server import RunningServer
+
+README = Path(__file__).resolve().parents[2] / "docs" / "notes" / "sdk-readme.md"
+SRC = Path(__file__).resolve().parents[2] / "src"
+FENCE = re.compile(
+    r"(?:<!-- doc-test: (?P<note>[^>]*?) -->\n)?```(?P<lang>\w+)\n(?P<code>.*?)```", re.S
+)
+
+
+@dataclass(frozen=True)
+class Block:
+    lang: str
+    code: str
+    note: str | None
+
+    @property
+    def file_name(self) -> str | None:
+        first = self.code.splitlines()[0] if self.code else ""
+        return first.removeprefix("# file:").strip() if first.startswith("# file:") else None
+
+
+def blocks(lang: str) -> list[Block]:
+    text = README.read_text(encoding="utf-8")
+    found = [Block(m["lang"], m["code"], m["note"]) for m in FENCE.finditer(text)]
+    return [b for b in found if b.lang == lang]
+
+
+def snippets() -> list[Block]:
+    return [b for b in blocks("python") if b.file_name is None]
+
+
+def test_the_readme_has_the_examples_this_test_runs() -> None:
+    assert len(snippets()) >= 3
+    assert len(blocks("bash")) == 1
+    assert [b.file_name for b in blocks("python") if b.file_name] == ["test_my_integration.py"]
+    for block in blocks("python"):  # even the blocks skipped today must at least compile
+        compile(block.code, README.name, "exec")
+
+
+def _run_snippets(
+    server: RunningServer, monkeypatch: pytest.MonkeyPatch, *, with_noted: bool
+) -> None:
+    monkeypatch.setenv("PARTNERCART_URL", server.url)
+    namespace: dict[str, object] = {"__name__": "readme"}
+    for block in snippets():
+        if block.note and not with_noted:
+            continue
+        try:
+            exec(compile(block.code, f"{README.name} block", "exec"), namespace)
+        except NotFoundError as error:
+            if block.note and error.description.startswith("No resource is served"):
+                pytest.skip(f"README block needs a route this server lacks: {block.note}")
+            raise
+
+
+def test_readme_python_examples_run(
+    partnercart_server: RunningServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _run_snippets(partnercart_server, monkeypatch, with_noted=False)
+    out = capsys.readouterr().out
+    assert "Active" in out
+    assert "404 800008" in out  # the NotFoundError example printed status and code
+    assert ".onmicrosoft.com" in out
+
+
+def test_readme_checkout_example_runs_once_the_server_serves_checkout(
+    partnercart_server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _run_snippets(partnercart_server, monkeypatch, with_noted=True)
+
+
+def _shims(bin_dir: Path) -> None:
+    """``partnercart`` and ``python`` on PATH that run this checkout's code."""
+    bin_dir.mkdir()
+    for name, command in (
+        ("partnercart", f'exec "{sys.executable}" -m partnercart "$@"'),
+        ("python", f'exec "{sys.executable}" "$@"'),
+    ):
+        path = bin_dir / name
+        path.write_text(f"#!/bin/sh\n{command}\n")
+        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    bin_dir = tmp_path / "bin"
+    _shims(bin_dir)
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
+    for key in ("PARTNERCART_TENANT", "PARTNERCART_TOKEN"):
+        env.pop(key, None)
+    env.update(extra)
+    return env
+
+
+def test_readme_cli_example_runs(partnercart_server: RunningServer, tmp_path: Path) -> None:
+    (script,) = blocks("bash")
+    env = _env(tmp_path, PARTNERCART_URL=partnercart_server.url)
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script.code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Contoso" in done.stdout
+    assert "20 cart(s) created" in done.stdout
+    assert "exit code 4" in done.stdout
+    assert '"quantity": 8' in (tmp_path / "cart.json").read_text()
+
+
+PROBE_CONFTEST = """
+import json, os, pathlib
+import pytest
+
+@pytest.fixture(autouse=True)
+def _record_server(partnercart_server):
+    out = pathlib.Path(os.environ["PROBE_DIR"])
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    (out / f"{worker}-{os.getpid()}.json").write_text(json.dumps({"url": partnercart_server.url}))
+"""
+
+PROBE_TESTS = """
+def test_probe_1(): pass
+def test_probe_2(): pass
+def test_probe_3(): pass
+def test_probe_4(): pass
+"""
+
+
+@pytest.mark.slow
+def test_readme_plugin_example_passes_under_xdist_with_one_shared_server(tmp_path: Path) -> None:
+    (example,) = [b for b in blocks("python") if b.file_name]
+    project = tmp_path / "project"
+    project.mkdir()
+    assert example.file_name is not None
+    (project / example.file_name).write_text(example.code)
+    (project / "conftest.py").write_text(PROBE_CONFTEST)  # records which server each test saw
+    (project / "test_probe.py").write_text(PROBE_TESTS)
+    probes = tmp_path / "probes"
+    probes.mkdir()
+    # Plugins are loaded by name so the run does not depend on installed entry points.
+    env = _env(tmp_path, PROBE_DIR=str(probes), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    env.pop("PYTEST_XDIST_WORKER", None)
+    env.pop("PYTEST_ADDOPTS", None)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-n",
+            "2",
+            "-p",
+            "xdist.plugin",
+            "-p",
+            "partnercart.testing.plugin",
+            "-p",
+            "no:cacheprovider",
+            "--basetemp",
+            str(tmp_path / "basetemp"),
+            "-q",
+            example.file_name,
+            "test_probe.py",
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "6 passed" in done.stdout
+    records = [json.loads(p.read_text()) for p in probes.iterdir()]
+    workers = {p.name.split("-")[0] for p in probes.iterdir()}
+    assert workers == {"gw0", "gw1"}  # both workers ran probes...
+    urls = {r["url"] for r in records}
+    assert len(urls) == 1  # ...against one shared server
+    # and the last worker stopped it
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{urls.pop()}/_partnercart/ping", timeout=2)
+
+
+def test_readme_checkout_example_against_published_samples(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Until the server serves checkout, run that block against the published answers."""
+    from partnercart.client import BillingCycle, Cart, PartnerCenter
+    from tests.client.fakes import Script, json_response, sample
+
+    (noted,) = [b for b in snippets() if b.note]
+    script = Script(
+        [
+            json_response(201, sample("checkout-a-cart.json")),
+            json_response(200, sample("provisioning-status.json")),
+            json_response(200, sample("subscriptions-by-order.json")),
+            json_response(200, sample("get-orders-by-billing-cycle.json")),
+        ]
+    )
+
+    def mocked_client(server: str, credential: str) -> PartnerCenter:
+        return PartnerCenter(server, credential, transport=script.transport())
+
+    class Known:
+        id = "d6bf25b7-e0a8-4f2d-a31b-97b55cfc774d"
+
+    namespace: dict[str, object] = {
+        "PartnerCenter": mocked_client,
+        "BillingCycle": BillingCycle,
+        "server": "https://api.partnercenter.microsoft.com",
+        "credential": "token",
+        "customer": Known(),
+        "cart": Cart(id="65faf57b-0205-47ee-92b3-08dcf233ea73", line_items=[]),
+    }
+    exec(compile(noted.code, README.name, "exec"), namespace)
+    assert [(r.method, r.url.path.rsplit("/", 1)[-1]) for r in script.requests] == [
+        ("POST", "checkout"),
+        ("GET", "provisioningstatus"),
+        ("GET", "subscriptions"),
+        ("GET", "orders"),
+    ]
+    assert "VulAvcXKPvZqsyAAaahiT7Ii0QEJuReH1 completed one_time" in capsys.readouterr().out
+    assert len(namespace["monthly"]) == 2  # type: ignore[arg-type]

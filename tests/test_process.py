@@ -1,0 +1,169 @@
+"""A real server process, as a new user runs it: start, create, restart, read back."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import customer_body
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(data_dir: Path, *extra: str) -> Iterator[tuple[str, str]]:
+    """Run ``partnercart serve``; yield its URL and what it printed on start."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "partnercart",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/_partnercart/ping", timeout=1)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    out = proc.stdout.read() if proc.stdout else ""
+                    pytest.fail(f"server did not start: {out}")
+                time.sleep(0.1)
+        yield url, ""
+    finally:
+        proc.terminate()
+        try:
+            out, _ = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+    if "Traceback" in (out or ""):
+        pytest.fail(f"the server printed a traceback:\n{out}")
+
+
+def token(data_dir: Path, tenant: str) -> str:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "partnercart",
+            "token",
+            "--tenant",
+            tenant,
+            "--data-dir",
+            str(data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_a_restarted_server_still_serves_its_carts(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    tenant = str(uuid.uuid4())
+    with server(data) as (url, _):
+        auth = {"Authorization": f"Bearer {token(data, tenant)}"}
+        customer = httpx.post(f"{url}/v1/customers", json=customer_body(), headers=auth)
+        assert customer.status_code == 201
+        cid = customer.json()["id"]
+        cart = httpx.post(
+            f"{url}/v1/customers/{cid}/carts",
+            json={
+                "lineItems": [
+                    {
+                        "catalogItemId": "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS",
+                        "quantity": 2,
+                        "billingCycle": "monthly",
+                        "termDuration": "P1M",
+                    }
+                ]
+            },
+            headers=auth,
+        )
+        assert cart.status_code == 201
+    assert (data / "partnercart.db").is_file()
+    with server(data) as (url, _):
+        # The key survived too: a token made before the restart still verifies.
+        again = httpx.get(f"{url}/v1/customers/{cid}/carts/{cart.json()['id']}", headers=auth)
+        assert again.status_code == 200
+        assert again.json() == cart.json()
+
+
+def test_serve_says_where_it_listens_and_where_data_lives(tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "partnercart",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path / "d"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        second = proc.stdout.readline()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)
+    assert f"listening on http://127.0.0.1:{port}" in first
+    assert str((tmp_path / "d" / "partnercart.db").resolve()) in second
+
+
+def test_serve_refuses_a_bad_database_url(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "partnercart",
+            "serve",
+            "--database",
+            "mysql://x/y",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "unsupported database URL" in done.stderr
+    assert "Traceback" not in done.stderr

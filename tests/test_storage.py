@@ -1,0 +1,135 @@
+"""Storage on real SQLite and PostgreSQL: the same tests on both engines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import pytest
+
+from partnercart.server.domain.records import CartRecord, CustomerRecord
+from partnercart.server.storage import DatabaseUrl, migrate, open_store
+from tests.conftest import START, Api
+
+
+def test_cart_loop_on_each_database(db_api: Api) -> None:
+    customer = db_api.new_customer("GB")
+    line = {
+        "catalogItemId": "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS",
+        "quantity": 3,
+        "billingCycle": "Monthly",
+    }
+    created = db_api.post(f"/v1/customers/{customer}/carts", json={"LineItems": [line]})
+    assert created.status_code == 201
+    cart = created.json()
+    path = f"/v1/customers/{customer}/carts/{cart['id']}"
+    assert db_api.get(path).json() == cart
+    cart["lineItems"][0]["quantity"] = 9
+    assert db_api.put(path, json=cart).status_code == 201
+    stored = db_api.get(path).json()
+    assert stored["lineItems"][0]["quantity"] == 9
+    assert stored["lineItems"][0]["currencyCode"] == "GBP"
+    listed = db_api.get("/v1/customers").json()
+    assert [c["id"] for c in listed["items"]] == [customer]
+
+
+def _customer(partner: str) -> CustomerRecord:
+    return CustomerRecord(
+        id=str(uuid.uuid4()), partner_id=partner, country="US", created_at=START, body=b"{}"
+    )
+
+
+def _cart(customer: CustomerRecord, version: int = 1) -> CartRecord:
+    return CartRecord(
+        id=str(uuid.uuid4()),
+        partner_id=customer.partner_id,
+        customer_id=customer.id,
+        created_at=START,
+        expires_at=START + dt.timedelta(days=7),
+        status="Active",
+        version=version,
+        body=b'{"lineItems":[]}',
+    )
+
+
+@pytest.fixture
+def store_url(database_url: str) -> DatabaseUrl:
+    url = DatabaseUrl.parse(database_url)
+    migrate.upgrade(url)
+    return url
+
+
+def test_a_failed_unit_of_work_leaves_nothing(store_url: DatabaseUrl) -> None:
+    store = open_store(store_url)
+    try:
+        customer = _customer("p1")
+        with pytest.raises(RuntimeError), store.unit_of_work(write=True) as uow:
+            uow.customers.add(customer)
+            uow.carts.add(_cart(customer))
+            raise RuntimeError("the request failed half way")
+        with store.unit_of_work(write=False) as uow:
+            assert uow.customers.get("p1", customer.id) is None
+            assert uow.customers.list("p1") == []
+    finally:
+        store.close()
+
+
+def test_records_round_trip_and_partner_scoping(store_url: DatabaseUrl) -> None:
+    store = open_store(store_url)
+    try:
+        customer = _customer("partner-a")
+        cart = _cart(customer)
+        with store.unit_of_work(write=True) as uow:
+            uow.customers.add(customer)
+            uow.carts.add(cart)
+        with store.unit_of_work(write=False) as uow:
+            assert uow.customers.get("partner-a", customer.id) == customer
+            assert uow.customers.get("partner-b", customer.id) is None
+            assert uow.carts.get(customer.id, cart.id) == cart
+            assert uow.carts.get(str(uuid.uuid4()), cart.id) is None
+    finally:
+        store.close()
+
+
+def test_update_checks_the_version(store_url: DatabaseUrl) -> None:
+    store = open_store(store_url)
+    try:
+        customer = _customer("p")
+        cart = _cart(customer)
+        with store.unit_of_work(write=True) as uow:
+            uow.customers.add(customer)
+            uow.carts.add(cart)
+        newer = CartRecord(**{**_fields(cart), "version": 2, "body": b'{"lineItems":[1]}'})
+        with store.unit_of_work(write=True) as uow:
+            assert uow.carts.update(newer, expected_version=1)
+        with store.unit_of_work(write=True) as uow:
+            assert not uow.carts.update(newer, expected_version=1)
+        with store.unit_of_work(write=False) as uow:
+            assert uow.carts.get(customer.id, cart.id) == newer
+    finally:
+        store.close()
+
+
+def _fields(record: CartRecord) -> dict[str, object]:
+    return {name: getattr(record, name) for name in record.__slots__}
+
+
+def test_migrations_up_down_up(database_url: str) -> None:
+    url = DatabaseUrl.parse(database_url)
+    assert migrate.current(url) is None
+    migrate.upgrade(url)
+    assert migrate.current(url) == migrate.head()
+    migrate.downgrade(url, "base")
+    assert migrate.current(url) is None
+    migrate.upgrade(url)
+    assert migrate.current(url) == migrate.head()
+
+
+def test_sqlite_url_forms(tmp_path: Path) -> None:
+    assert DatabaseUrl.parse("sqlite:///rel/x.db").target == "rel/x.db"
+    assert DatabaseUrl.parse(f"sqlite:///{tmp_path}/x.db").target == f"{tmp_path}/x.db"
+    assert DatabaseUrl.parse("postgres://u@h/db").target == "postgresql://u@h/db"
+    for bad in ("mysql://x", "sqlite://", "sqlite:///:memory:", "nonsense"):
+        with pytest.raises(ValueError):
+            DatabaseUrl.parse(bad)
