@@ -13,7 +13,7 @@ from partnercart.schema.cart import Cart
 from partnercart.schema.common import ErrorBody
 from partnercart.schema.customer import Customer, CustomerCollection
 from partnercart.server.http.media import choose
-from tests.conftest import customer_body
+from tests.conftest import Api, customer_body
 
 CART_XML = (
     b'<Cart xmlns="http://schemas.datacontract.org/2004/07/Microsoft.Partner.Services.Carts.V1.Models"'
@@ -376,3 +376,46 @@ def test_unexpected_errors_follow_accept(api: Any, monkeypatch: pytest.MonkeyPat
         response = client.get("/v1/customers", headers=headers)
         assert response.status_code == 500
         assert response.content.startswith(root)
+
+
+def test_throttled_answer_follows_accept(tmp_path: Any, clock: Any) -> None:
+    from starlette.testclient import TestClient
+
+    from partnercart.schema.common import ThrottleBody
+    from partnercart.server.http.app import create_app
+    from partnercart.server.runtime import build_runtime
+    from partnercart.server.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data", rate_limit=1, rate_window=60.0)
+    runtime = build_runtime(settings, clock=clock)
+    try:
+        with TestClient(create_app(runtime)) as client:
+            token = Api(client, runtime, "6a4b2d1e-0c3f-4e5a-9b8c-7d6e5f4a3b2c").token
+            headers = {"Authorization": f"Bearer {token}", "Accept": "text/xml"}
+            assert client.get("/v1/customers", headers=headers).status_code == 200
+            throttled = client.get("/v1/customers", headers=headers)
+            assert throttled.status_code == 429
+            assert throttled.headers["content-type"] == "text/xml; charset=utf-8"
+            assert throttled.content.startswith(b"<ThrottleFault xmlns=")
+            body = xmlcodec.decode_response(throttled.content, ThrottleBody)
+            assert body.status_code == 429
+            assert int(throttled.headers["retry-after"]) >= 1
+    finally:
+        runtime.close()
+
+
+def test_replayed_write_answers_in_the_negotiated_type(api: Any) -> None:
+    from partnercart.server.domain.idempotency import REPLAY_HEADER
+
+    customer = api.new_customer()
+    headers = {"MS-RequestId": "7d1f0c2e-5b8a-4f3e-9c6d-2a1b0e9f8d7c", "Accept": "application/xml"}
+    first = api.post(carts_path(customer), json=CART_JSON, headers=headers)
+    again = api.post(carts_path(customer), json=CART_JSON, headers=headers)
+    as_json = api.post(
+        carts_path(customer), json=CART_JSON, headers={**headers, "Accept": "application/json"}
+    )
+    assert first.status_code == again.status_code == as_json.status_code == 201
+    assert REPLAY_HEADER not in first.headers
+    assert again.headers[REPLAY_HEADER] == as_json.headers[REPLAY_HEADER] == "true"
+    assert again.content == first.content  # the same XML, byte for byte
+    assert codec.encode(xmlcodec.decode_response(first.content, Cart)) == as_json.content
