@@ -419,3 +419,25 @@ def test_replayed_write_answers_in_the_negotiated_type(api: Any) -> None:
     assert again.headers[REPLAY_HEADER] == as_json.headers[REPLAY_HEADER] == "true"
     assert again.content == first.content  # the same XML, byte for byte
     assert codec.encode(xmlcodec.decode_response(first.content, Cart)) == as_json.content
+
+
+def test_stored_json_without_a_model_type_answers_json_not_500() -> None:
+    from starlette.requests import Request
+
+    from partnercart.server.http.media import render
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/v1/x",
+        "query_string": b"",
+        "headers": [(b"accept", b"application/xml")],
+        "server": ("test", 80),
+        "scheme": "http",
+    }
+    response = render(Request(scope), 200, b'{"a":1}')
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    assert response.body == b'{"a":1}'
+    xml = render(Request(scope), 200, b'{"code":1,"description":"d"}', type_=ErrorBody)
+    assert xml.body.startswith(b"<ServiceFault ")

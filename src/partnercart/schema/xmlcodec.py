@@ -49,6 +49,11 @@ _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"}
 _NEEDS_ESCAPE = re.compile("[&<>\r]")
 
 
+def unrepresentable(text: str) -> bool:
+    """Whether ``text`` holds a character XML 1.0 cannot carry."""
+    return _ILLEGAL.search(text) is not None
+
+
 def escape_text(text: str) -> str:
     """Element content, with ``\\r`` kept as a character reference so it survives parsing."""
     bad = _ILLEGAL.search(text)
@@ -560,4 +565,5 @@ __all__ = [
     "parse",
     "parse_tree",
     "pascal",
+    "unrepresentable",
 ]
