@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from partnercart.server.http import openapi
 from partnercart.server.http.accesslog import AccessLog
 from partnercart.server.http.calls import ExpirySweeper
 from partnercart.server.http.errors import HANDLERS
@@ -51,6 +52,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> Starlette:
         *orders.ROUTES,
         *identity.ROUTES,
         *control.ROUTES,
+        *openapi.ROUTES,
     ]
     settings = runtime.settings
     middleware = [

@@ -12,8 +12,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from partnercart.schema import codec
+from partnercart.schema import codec, xmlcodec
 from partnercart.schema.common import ErrorBody
+from partnercart.server.http.media import DEFAULT_TYPE, XML_TYPES, choose
 
 SERVER_ID = f"partnercart-{socket.gethostname()}-{os.getpid()}"
 
@@ -64,8 +65,13 @@ class _HttpDate:
         return self._value
 
 
-def _unexpected_body() -> bytes:
-    return codec.encode(ErrorBody(code=800003, description="Unexpected service error.", data=[]))
+def _unexpected_body(accept: str | None) -> tuple[bytes, str]:
+    """The 500 body in the media type ``Accept`` prefers (JSON when it allows nothing)."""
+    body = ErrorBody(code=800003, description="Unexpected service error.", data=[])
+    media = choose(accept) or DEFAULT_TYPE
+    if media in XML_TYPES:
+        return xmlcodec.encode(body), f"{media}; charset=utf-8"
+    return codec.encode(body), f"{media}; charset=utf-8"
 
 
 class PartnerCenterHeaders:
@@ -128,13 +134,13 @@ class PartnerCenterHeaders:
             await self.app(scope, receive, send_with_headers)
         except Exception:
             if not started:
-                body = _unexpected_body()
+                body, content_type = _unexpected_body(_header(scope, b"accept"))
                 await send_with_headers(
                     {
                         "type": "http.response.start",
                         "status": 500,
                         "headers": [
-                            (b"content-type", b"application/json; charset=utf-8"),
+                            (b"content-type", content_type.encode()),
                             (b"content-length", str(len(body)).encode()),
                         ],
                     }

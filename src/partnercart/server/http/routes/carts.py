@@ -31,7 +31,7 @@ async def create_cart(request: Request) -> Response:
         request=body,
         headers_of=etag_header,
     )
-    return media.render(request, done.status, done.body, headers=done.headers)
+    return media.render(request, done.status, done.body, type_=Cart, headers=done.headers)
 
 
 async def get_cart(request: Request) -> Response:
@@ -45,7 +45,7 @@ async def get_cart(request: Request) -> Response:
         customer_id=request.path_params["customer_id"],
         cart_id=request.path_params["cart_id"],
     )
-    return media.render(request, 200, record.body, headers=etag_header(record))
+    return media.render(request, 200, record.body, type_=Cart, headers=etag_header(record))
 
 
 async def update_cart(request: Request) -> Response:
@@ -63,7 +63,7 @@ async def update_cart(request: Request) -> Response:
         headers_of=etag_header,
     )
     # The published update-a-cart sample answers 201 Created.
-    return media.render(request, done.status, done.body, headers=done.headers)
+    return media.render(request, done.status, done.body, type_=Cart, headers=done.headers)
 
 
 ROUTES = [

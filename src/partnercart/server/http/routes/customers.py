@@ -18,7 +18,7 @@ async def create_customer(request: Request) -> Response:
     actor = authenticate(request)
     body = await media.parse_body(request, Customer)
     done = await write(request, customers.create_customer, actor=actor, status=201, request=body)
-    return media.render(request, done.status, done.body, headers=done.headers)
+    return media.render(request, done.status, done.body, type_=Customer, headers=done.headers)
 
 
 async def get_customer(request: Request) -> Response:
@@ -31,7 +31,7 @@ async def get_customer(request: Request) -> Response:
         actor=actor,
         customer_id=request.path_params["customer_id"],
     )
-    return media.render(request, 200, record.body)
+    return media.render(request, 200, record.body, type_=Customer)
 
 
 async def list_customers(request: Request) -> Response:

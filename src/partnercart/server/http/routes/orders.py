@@ -12,6 +12,7 @@ from partnercart.schema.cart import BillingCycle
 from partnercart.schema.common import Attributes, CollectionLinks, link
 from partnercart.schema.normalize import enum_key
 from partnercart.schema.order import (
+    CartCheckoutResult,
     Order,
     OrderCollection,
     ProvisioningStatusCollection,
@@ -83,7 +84,9 @@ async def checkout_cart(request: Request) -> Response:
         customer_id=request.path_params["customer_id"],
         cart_id=request.path_params["cart_id"],
     )
-    return media.render(request, done.status, done.body, headers=done.headers)
+    return media.render(
+        request, done.status, done.body, headers=done.headers, type_=CartCheckoutResult
+    )
 
 
 async def get_order(request: Request) -> Response:
@@ -152,7 +155,7 @@ async def patch_order(request: Request) -> Response:
         order_id=request.path_params["order_id"],
         request=body,
     )
-    return media.render(request, done.status, done.body, headers=done.headers)
+    return media.render(request, done.status, done.body, headers=done.headers, type_=Order)
 
 
 async def list_subscriptions(request: Request) -> Response:

@@ -1,0 +1,84 @@
+"""The OpenAPI 3.1 document: valid, served without a token, and covering every /v1 route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate
+from starlette.routing import Route
+
+from partnercart.server.http.openapi import build_document, openapi_json
+
+
+@pytest.mark.parametrize("path", ["/openapi.json", "/v1/openapi.json", "/v1.0/openapi.json/"])
+def test_document_is_served_without_a_token(api: Any, path: str) -> None:
+    response = api.client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    assert response.json()["openapi"] == "3.1.0"
+
+
+def test_document_is_valid_openapi_3_1(api: Any) -> None:
+    validate(api.client.get("/openapi.json").json())
+
+
+def _app_operations(api: Any) -> set[tuple[str, str]]:
+    found = set()
+    for route in api.client.app.routes:
+        if not isinstance(route, Route) or not route.path.startswith("/v1/"):
+            continue
+        if route.endpoint is openapi_json:
+            continue
+        for method in route.methods or ():
+            if method != "HEAD":
+                found.add((method.lower(), route.path))
+    return found
+
+
+def test_document_lists_every_v1_route_and_no_other(api: Any) -> None:
+    document = api.client.get("/openapi.json").json()
+    listed = {(method, path) for path, item in document["paths"].items() for method in item}
+    served = _app_operations(api)
+    assert served, "the app serves /v1 routes"
+    assert listed == served
+
+
+def test_operations_describe_bodies_errors_and_security() -> None:
+    document = build_document()
+    media = ["application/json", "text/json", "application/xml", "text/xml"]
+    create = document["paths"]["/v1/customers/{customer_id}/carts"]["post"]
+    assert list(create["requestBody"]["content"]) == media
+    assert create["requestBody"]["content"]["text/xml"]["schema"] == {
+        "$ref": "#/components/schemas/Cart"
+    }
+    assert list(create["responses"]["201"]["content"]) == media
+    for status in ("400", "401", "403", "404", "406", "413", "415"):
+        schema = create["responses"][status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ServiceFault"}
+    assert create["responses"]["429"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ThrottleFault"
+    }
+    assert [p["name"] for p in create["parameters"][:1]] == ["customer_id"]
+    assert document["security"] == [{"bearer": []}]
+    assert document["components"]["securitySchemes"]["bearer"]["bearerFormat"] == "JWT"
+
+
+def test_schemas_carry_the_xml_shape() -> None:
+    schemas = build_document()["components"]["schemas"]
+    cart = schemas["Cart"]
+    assert cart["xml"] == {
+        "namespace": "http://schemas.datacontract.org/2004/07/"
+        "Microsoft.Partner.Services.Carts.V1.Models",
+    }
+    assert cart["properties"]["lineItems"]["xml"] == {"name": "LineItems", "wrapped": True}
+    assert cart["properties"]["lineItems"]["items"] == {"$ref": "#/components/schemas/CartLineItem"}
+    assert cart["properties"]["links"]["anyOf"][0] == {"$ref": "#/components/schemas/ResourceLinks"}
+    assert cart["required"] == ["lineItems"]
+    fault = schemas["ServiceFault"]
+    assert fault["xml"]["namespace"].endswith("/Microsoft.Marketplace.Services.Core")
+    assert fault["properties"]["data"]["items"]["xml"] == {
+        "name": "anyType",
+        "namespace": "http://schemas.microsoft.com/2003/10/Serialization/Arrays",
+    }
+    assert "ErrorBody" not in schemas
