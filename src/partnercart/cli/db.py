@@ -1,13 +1,17 @@
-"""``partnercart db``: schema versions."""
+"""``partnercart db``: schema versions, and seeding a database for benchmarks and demos."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+if TYPE_CHECKING:
+    from partnercart.server.storage import DatabaseUrl
 
-def _url(database: str | None, data_dir: Path) -> object:
+
+def _url(database: str | None, data_dir: Path) -> DatabaseUrl:
     from partnercart.server.settings import Settings
     from partnercart.server.storage import DatabaseUrl
 
@@ -40,10 +44,9 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def upgrade(database: str | None, data_dir: Path, revision: str) -> None:
     """Apply migrations up to REVISION (the latest by default)."""
-    from partnercart.server.storage import DatabaseUrl, migrate
+    from partnercart.server.storage import migrate
 
     url = _url(database, data_dir)
-    assert isinstance(url, DatabaseUrl)
     if url.engine == "sqlite":
         Path(url.target).parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -58,10 +61,9 @@ def upgrade(database: str | None, data_dir: Path, revision: str) -> None:
 @data_dir_option
 def current(database: str | None, data_dir: Path) -> None:
     """Print the schema revision of the database and the latest one."""
-    from partnercart.server.storage import DatabaseUrl, migrate
+    from partnercart.server.storage import migrate
 
     url = _url(database, data_dir)
-    assert isinstance(url, DatabaseUrl)
     click.echo(f"current: {migrate.current(url) or 'empty'}; latest: {migrate.head()}")
 
 
@@ -81,14 +83,8 @@ def current(database: str | None, data_dir: Path) -> None:
 )
 @click.option("--lines", default=3, show_default=True, type=click.IntRange(1, 100))
 @click.option("--batch", default=5000, show_default=True, type=click.IntRange(min=1))
-@click.option("--database", default=None, help="As for `serve` (default: SQLite in --data-dir).")
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=Path(".partnercart"),
-    show_default=True,
-    help="Where the default SQLite file lives.",
-)
+@database_option
+@data_dir_option
 def db_seed(
     carts: int,
     customers: int,
