@@ -50,6 +50,14 @@ def add(uow: Any, entry: LoggedRequest, *, at_micros: int, trim: bool) -> None:
         trim_log(uow, entry.partner_id)
 
 
+def add_many(uow: Any, entries: list[tuple[LoggedRequest, int]]) -> None:
+    """Insert a batch of entries (``(entry, at_micros)``) in one statement call."""
+    uow.cursor.executemany(
+        uow.dialect.sql("INSERT INTO control_requests (partner_id, at, body) VALUES (?, ?, ?)"),
+        [(entry.partner_id, at, _encoder.encode(entry)) for entry, at in entries],
+    )
+
+
 def trim_log(uow: Any, partner_id: str | None) -> None:
     """Keep the newest ``KEEP`` entries of one partner (or of requests with no partner)."""
     params: tuple[str, ...] = ()

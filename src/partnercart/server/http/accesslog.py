@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import msgspec
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 ACCESS_LOGGER = "partnercart.access"
 
@@ -34,46 +34,25 @@ class _Timestamp:
 
 
 class AccessLog:
-    """Logs method, route template, status, duration, partner, ``MS-RequestId``,
-    ``MS-CorrelationId`` and whether the answer was an idempotent replay, at INFO.
-
-    Costs nothing beyond one level check when the logger is not enabled for INFO. Must sit
-    outside :class:`PartnerCenterHeaders`, which records the ids in ``scope["state"]``.
+    """Formats and writes the access line of a request: method, route template, status,
+    duration, partner, ``MS-RequestId``, ``MS-CorrelationId`` and whether the answer was an
+    idempotent replay, at INFO on :data:`ACCESS_LOGGER`. The gateway calls :meth:`write` once
+    per request when :meth:`enabled`; with the logger below INFO it costs one level check.
     """
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        templates: Mapping[Any, str],
-        logger: logging.Logger | None = None,
-    ) -> None:
-        self.app = app
-        self.templates = templates
+    def __init__(self, logger: logging.Logger | None = None) -> None:
         self.logger = logger or logging.getLogger(ACCESS_LOGGER)
         self._timestamp = _Timestamp()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.logger.isEnabledFor(logging.INFO):
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)
 
-        async def send_and_watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_watch)
-        finally:
-            self.logger.info(self.line(scope, status, time.perf_counter() - started))
+    def write(self, scope: Scope, status: int, seconds: float) -> None:
+        self.logger.info(self.line(scope, status, seconds))
 
     def line(self, scope: Scope, status: int, seconds: float) -> str:
         state: Mapping[str, Any] = scope.get("state") or {}
-        route = self.templates.get(scope.get("endpoint"))
+        route = getattr(scope.get("route"), "path", None)
         record: dict[str, Any] = {
             "time": self._timestamp(),
             "method": scope["method"],

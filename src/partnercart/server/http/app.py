@@ -12,12 +12,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from partnercart.server.http import openapi
-from partnercart.server.http.accesslog import AccessLog
 from partnercart.server.http.calls import ExpirySweeper
 from partnercart.server.http.errors import HANDLERS
-from partnercart.server.http.faults import ControlledApp, FaultInjection
-from partnercart.server.http.middleware import PartnerCenterHeaders
-from partnercart.server.http.requestlog import LogBuffer, RequestLog
+from partnercart.server.http.faults import ControlledApp
+from partnercart.server.http.middleware import Gateway
+from partnercart.server.http.requestlog import LogBuffer
 from partnercart.server.http.routes import carts, catalog, control, customers, identity, orders
 from partnercart.server.http.throttle import Throttle
 from partnercart.server.runtime import Runtime
@@ -33,14 +32,14 @@ async def ping(request: Request) -> Response:
 def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> Starlette:
     """The app over ``runtime``; with ``owns_runtime`` the app closes it on shutdown."""
 
-    buffer = LogBuffer()
+    buffer = LogBuffer(runtime)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            buffer.flush_now(runtime)
+            buffer.flush_now()
             if owns_runtime:
                 runtime.close()
 
@@ -55,17 +54,9 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> Starlette:
         *openapi.ROUTES,
     ]
     settings = runtime.settings
-    middleware = [
-        Middleware(RequestLog),
-        Middleware(PartnerCenterHeaders),
-        Middleware(FaultInjection),
-    ]
-    if settings.access_log:
-        templates = {r.endpoint: r.path for r in routes if isinstance(r, Route)}
-        middleware.insert(0, Middleware(AccessLog, templates=templates))
     app = ControlledApp(
         routes=routes,
-        middleware=middleware,
+        middleware=[Middleware(Gateway, runtime=runtime, buffer=buffer)],
         exception_handlers=HANDLERS,
         lifespan=lifespan,
     )

@@ -1,6 +1,7 @@
-"""Fault injection as pure ASGI middleware, and the app class that can drop a connection.
+"""Fault injection, and the app class that can drop a connection.
 
-The middleware matches each Partner Center request against the live rules
+The gateway (:mod:`partnercart.server.http.middleware`) hands a request to :func:`inject` while
+any rule is live; :func:`inject` matches each Partner Center request against the live rules
 (:class:`partnercart.server.control.faults.FaultBook`, cached per process), counts the call in
 the database and, when a rule fires, answers an error, waits, drops the connection, or lets the
 request run and commit before throwing its answer away.
@@ -108,91 +109,95 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-class FaultInjection:
-    """Applies the fault rules to every request outside ``/_partnercart``."""
+async def live_rules(runtime: Runtime) -> list[FaultRule]:
+    """The rules in force: from the process's cache, or read when the cache is stale."""
+    live = runtime.faults.cached()
+    if live is None:
+        live = await _run(runtime, runtime.faults.live)
+    return live
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
-            await self.app(scope, receive, send)
-            return
-        runtime: Runtime = scope["app"].state.runtime
-        state: dict[str, Any] = scope.setdefault("state", {})
-        template, params = route_of(scope)
-        state["route"] = template
-        live = runtime.faults.cached()
-        if live is None:
-            live = await self._run(runtime, runtime.faults.live)
-        rule = await self._fire(runtime, scope, live, template, params) if live else None
-        if rule is None:
-            await self.app(scope, receive, send)
-            return
-        state["fault"] = rule.id
-        state["fault_action"] = rule.action
-        if rule.latency_ms:
-            await anyio.sleep(rule.latency_ms / 1000)
-        if rule.action == "latency":
-            await self.app(scope, receive, send)
-        elif rule.action == "status":
+async def inject(
+    app: ASGIApp,
+    runtime: Runtime,
+    live: list[FaultRule],
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+) -> None:
+    """Run the request through ``app``, unless one of the ``live`` rules fires on it: then
+    answer an error, wait, drop the connection, or run it and throw its answer away."""
+    state: dict[str, Any] = scope.setdefault("state", {})
+    template, params = route_of(scope)
+    state["route"] = template
+    rule = await _fire(runtime, scope, live, template, params)
+    if rule is None:
+        await app(scope, receive, send)
+        return
+    state["fault"] = rule.id
+    state["fault_action"] = rule.action
+    if rule.latency_ms:
+        await anyio.sleep(rule.latency_ms / 1000)
+    if rule.action == "latency":
+        await app(scope, receive, send)
+    elif rule.action == "status":
+        await error_response(rule)(scope, receive, send)
+    elif rule.action == "drop":
+        state["drop_connection"] = True
+    else:
+        inner: dict[str, Any] = {}
+
+        async def swallow(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                inner["status"] = message["status"]
+
+        await app(scope, receive, swallow)
+        state["applied_status"] = inner.get("status")
+        if rule.action == "apply_then_status":
             await error_response(rule)(scope, receive, send)
-        elif rule.action == "drop":
-            state["drop_connection"] = True
         else:
-            inner: dict[str, Any] = {}
+            state["drop_connection"] = True
 
-            async def swallow(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    inner["status"] = message["status"]
 
-            await self.app(scope, receive, swallow)
-            state["applied_status"] = inner.get("status")
-            if rule.action == "apply_then_status":
-                await error_response(rule)(scope, receive, send)
-            else:
-                state["drop_connection"] = True
+async def _run(runtime: Runtime, fn: Any, *args: Any) -> Any:
+    if runtime.services.store.blocking:
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+    return fn(*args)
 
-    @staticmethod
-    async def _run(runtime: Runtime, fn: Any, *args: Any) -> Any:
-        if runtime.services.store.blocking:
-            return await anyio.to_thread.run_sync(functools.partial(fn, *args))
-        return fn(*args)
 
-    async def _fire(
-        self,
-        runtime: Runtime,
-        scope: Scope,
-        live: list[FaultRule],
-        template: str | None,
-        params: dict[str, str],
-    ) -> FaultRule | None:
-        partner_id: str | None = None
-        if any(r.partner is not None for r in live):
-            try:
-                actor = actor_from_header(runtime, _header(scope, b"authorization"))
-                partner_id = actor.partner_id
-            except ApiError:
-                partner_id = None
-        matched = [
-            r.id
-            for r in live
-            if r.matches(
-                partner_id=partner_id,
-                customer_id=params.get("customer_id"),
-                method=scope["method"],
-                path=scope["path"],
-                template=template,
-            )
-        ]
-        if not matched:
-            return None
+async def _fire(
+    runtime: Runtime,
+    scope: Scope,
+    live: list[FaultRule],
+    template: str | None,
+    params: dict[str, str],
+) -> FaultRule | None:
+    partner_id: str | None = None
+    if any(r.partner is not None for r in live):
+        try:
+            actor = actor_from_header(runtime, _header(scope, b"authorization"))
+            partner_id = actor.partner_id
+        except ApiError:
+            partner_id = None
+    matched = [
+        r.id
+        for r in live
+        if r.matches(
+            partner_id=partner_id,
+            customer_id=params.get("customer_id"),
+            method=scope["method"],
+            path=scope["path"],
+            template=template,
+        )
+    ]
+    if not matched:
+        return None
 
-        def count() -> FaultRule | None:
-            with runtime.services.store.unit_of_work(write=True) as uow:
-                return rules.hit(uow, matched)
+    def count() -> FaultRule | None:
+        with runtime.services.store.unit_of_work(write=True) as uow:
+            return rules.hit(uow, matched)
 
-        fired: FaultRule | None = await self._run(runtime, count)
-        if fired is not None and fired.spent:
-            runtime.faults.invalidate()
-        return fired
+    fired: FaultRule | None = await _run(runtime, count)
+    if fired is not None and fired.spent:
+        runtime.faults.invalidate()
+    return fired

@@ -1,4 +1,5 @@
-"""Pure ASGI middleware on every request: path normalisation and the tracing headers."""
+"""The gateway: the one ASGI layer on every request (path normalisation, tracing headers,
+fault injection, request log capture, access log)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from partnercart.schema import codec, xmlcodec
 from partnercart.schema.common import ErrorBody
+from partnercart.server.http.accesslog import AccessLog
+from partnercart.server.http.faults import inject, live_rules
 from partnercart.server.http.media import DEFAULT_TYPE, XML_TYPES, choose
+from partnercart.server.http.requestlog import Capture, LogBuffer
+from partnercart.server.runtime import Runtime
+
+CONTROL_PREFIX = "/_partnercart"
 
 SERVER_ID = f"partnercart-{socket.gethostname()}-{os.getpid()}"
 
@@ -74,20 +81,33 @@ def _unexpected_body(accept: str | None) -> tuple[bytes, str]:
     return codec.encode(body), f"{media}; charset=utf-8"
 
 
-class PartnerCenterHeaders:
-    """Normalises ``/v1.0/`` to ``/v1/`` and drops a trailing slash; echoes ``MS-RequestId`` and
-    ``MS-CorrelationId`` (made up when absent), extends ``MS-CV``, echoes ``X-Locale`` and adds
-    ``MS-ServerId`` and ``Date`` (when the server has not), on every answer, errors included.
-    The chosen ids are put in ``scope["state"]`` for the handlers and the access log.
+class Gateway:
+    """The one layer every request passes, in a single pass over its headers:
 
-    The path is rewritten in the scope itself, so outer middleware (the access log) sees the
-    route the router matched. An unhandled exception before the answer started becomes the
-    500 error body here, so even that answer carries the headers; the exception still
-    propagates to Starlette's error middleware, which logs it.
+    - normalises ``/v1.0/`` to ``/v1/`` and drops a trailing slash (in the scope itself, so the
+      router and the logs see the route that matched);
+    - echoes ``MS-RequestId`` and ``MS-CorrelationId`` (made up when absent), extends
+      ``MS-CV``, echoes ``X-Locale`` and adds ``MS-ServerId`` and ``Date`` on every answer,
+      errors included, and puts the ids in ``scope["state"]`` for the handlers and the logs;
+    - hands Partner Center requests to fault injection while any fault rule is live;
+    - keeps what the request log needs (see :class:`~partnercart.server.http.requestlog.Capture`)
+      and queues it for the batched write;
+    - writes the access line when the access logger is on.
+
+    An unhandled exception before the answer started becomes the 500 error body here, so even
+    that answer carries the headers and is logged; the exception still propagates to
+    Starlette's error middleware, which logs it.
+
+    One layer rather than one middleware per concern: each pure ASGI layer wraps ``send`` (and
+    often ``receive``) in closures of its own, and four of them cost a GET about a tenth of its
+    server time (bench/inprocess.py; docs/decisions.md).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, runtime: Runtime, buffer: LogBuffer) -> None:
         self.app = app
+        self.runtime = runtime
+        self.buffer = buffer
+        self.access = AccessLog() if runtime.settings.access_log else None
         self._date = _HttpDate()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -102,40 +122,69 @@ class PartnerCenterHeaders:
         if path != scope["path"]:
             scope["path"] = path
             scope["raw_path"] = path.encode()
-        sent_request_id = _clean(_header(scope, b"ms-requestid"))
-        request_id = sent_request_id or str(uuid.uuid4())
-        correlation_id = _clean(_header(scope, b"ms-correlationid")) or str(uuid.uuid4())
-        cv = extend_cv(_header(scope, b"ms-cv"))
-        locale = _clean(_header(scope, b"x-locale"), 35) or "en-US"
+        request_id = correlation_id = cv = locale = None
+        for key, value in scope["headers"]:
+            if key[:3] == b"ms-":
+                if key == b"ms-requestid":
+                    request_id = value
+                elif key == b"ms-correlationid":
+                    correlation_id = value
+                elif key == b"ms-cv":
+                    cv = value
+            elif key == b"x-locale":
+                locale = value
+        sent_request_id = _clean_bytes(request_id)
+        request_id_text = sent_request_id or str(uuid.uuid4())
+        correlation = _clean_bytes(correlation_id) or str(uuid.uuid4())
         state: dict[str, Any] = scope.setdefault("state", {})
-        state["request_id"] = request_id
+        state["request_id"] = request_id_text
         state["request_id_sent"] = sent_request_id is not None
-        state["correlation_id"] = correlation_id
+        state["correlation_id"] = correlation
         extra = [
-            (b"ms-requestid", request_id.encode()),
-            (b"ms-correlationid", correlation_id.encode()),
-            (b"ms-cv", cv.encode()),
-            (b"x-locale", locale.encode()),
-            (b"ms-serverid", SERVER_ID.encode()),
+            (b"ms-requestid", request_id_text.encode()),
+            (b"ms-correlationid", correlation.encode()),
+            (b"ms-cv", extend_cv(None if cv is None else cv.decode("latin-1")).encode()),
+            (b"x-locale", (_clean_bytes(locale, 35) or "en-US").encode()),
+            (b"ms-serverid", _SERVER_ID),
         ]
-        started = False
+        partner_center = not path.startswith(CONTROL_PREFIX)
+        runtime = self.runtime
+        capture: Capture | None = None
+        if partner_center and runtime.settings.request_log:
+            capture = Capture(scope, runtime.wall_clock.now(), time.perf_counter())
+            if scope["method"] in _BODY_METHODS:
+                receive = _capturing(receive, capture)
+        access = self.access if self.access is not None and self.access.enabled() else None
+        started = time.perf_counter() if access is not None else 0.0
+        status = 500
+        answered = False
 
-        async def send_with_headers(message: Message) -> None:
-            nonlocal started
+        async def gateway_send(message: Message) -> None:
+            nonlocal status, answered
             if message["type"] == "http.response.start":
-                started = True
-                headers = [*message.get("headers", []), *extra]
+                answered = True
+                status = message["status"]
+                headers = [*message.get("headers", ()), *extra]
                 if not any(key.lower() == b"date" for key, _ in headers):
                     headers.append((b"date", self._date()))
                 message["headers"] = headers
+                if capture is not None:
+                    capture.status = status
+                    capture.response_headers = headers
+            elif capture is not None and message["type"] == "http.response.body":
+                capture.response_body(message.get("body", b""))
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_headers)
+            live = await live_rules(runtime) if partner_center else None
+            if live:
+                await inject(self.app, runtime, live, scope, receive, gateway_send)
+            else:
+                await self.app(scope, receive, gateway_send)
         except Exception:
-            if not started:
+            if not answered:
                 body, content_type = _unexpected_body(_header(scope, b"accept"))
-                await send_with_headers(
+                await gateway_send(
                     {
                         "type": "http.response.start",
                         "status": 500,
@@ -145,5 +194,32 @@ class PartnerCenterHeaders:
                         ],
                     }
                 )
-                await send_with_headers({"type": "http.response.body", "body": body})
+                await gateway_send({"type": "http.response.body", "body": body})
             raise
+        finally:
+            if capture is not None:
+                capture.duration = time.perf_counter() - capture.started
+                self.buffer.add(capture)
+            if access is not None:
+                access.write(scope, status, time.perf_counter() - started)
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_SERVER_ID = SERVER_ID.encode()
+
+
+def _capturing(receive: Receive, capture: Capture) -> Receive:
+    async def capturing_receive() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            capture.request_body(message.get("body", b""))
+        return message
+
+    return capturing_receive
+
+
+def _clean_bytes(value: bytes | None, limit: int = 128) -> str | None:
+    """:func:`_clean` for a raw header value."""
+    if value is None:
+        return None
+    return _clean(value.decode("latin-1"), limit)

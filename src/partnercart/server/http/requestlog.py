@@ -1,15 +1,21 @@
-"""Pure ASGI middleware that writes every Partner Center request to the request log."""
+"""The request log's capture: what the gateway keeps of each Partner Center request, and the
+buffer that writes the entries in batches.
+
+On the request path only references are kept (the header lists, the body chunks, a few state
+values); the :class:`LoggedRequest` is built when its batch is written, so a request pays for
+a small object and a list append, not for decoding and re-encoding its headers.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import logging
-import time
 from typing import Any
 
 import anyio.to_thread
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from partnercart.server.control import requestlog
 from partnercart.server.control.requestlog import BODY_LIMIT, LoggedRequest
@@ -19,7 +25,6 @@ from partnercart.server.http.auth import actor_from_header
 from partnercart.server.runtime import Runtime
 
 log = logging.getLogger("partnercart.requestlog")
-CONTROL_PREFIX = "/_partnercart"
 _REDACTED = {"authorization", "x-partnercart-admin-key", "cookie", "set-cookie"}
 
 
@@ -40,9 +45,9 @@ def _text(chunks: list[bytes]) -> str:
     return text
 
 
-def _partner(runtime: Runtime, scope: Scope) -> str | None:
+def _partner(runtime: Runtime, headers: list[tuple[bytes, bytes]]) -> str | None:
     """The partner a request's token names, when no handler checked it (a fault answered)."""
-    for key, value in scope["headers"]:
+    for key, value in headers:
         if key == b"authorization":
             try:
                 return actor_from_header(runtime, value.decode("latin-1")).partner_id
@@ -51,8 +56,79 @@ def _partner(runtime: Runtime, scope: Scope) -> str | None:
     return None
 
 
+class Capture:
+    """One request as the gateway saw it; :meth:`entry` makes the log entry from it later."""
+
+    __slots__ = (
+        "duration",
+        "request_chunks",
+        "request_size",
+        "response_chunks",
+        "response_headers",
+        "response_size",
+        "scope",
+        "started",
+        "status",
+        "wall",
+    )
+
+    def __init__(self, scope: Scope, wall: dt.datetime, started: float) -> None:
+        self.scope = scope
+        self.wall = wall
+        self.started = started
+        self.duration = 0.0
+        self.status: int | None = None
+        self.response_headers: list[tuple[bytes, bytes]] = []
+        self.request_chunks: list[bytes] = []
+        self.request_size = 0
+        self.response_chunks: list[bytes] = []
+        self.response_size = 0
+
+    def request_body(self, body: bytes) -> None:
+        if self.request_size <= BODY_LIMIT:
+            self.request_chunks.append(body)
+            self.request_size += len(body)
+
+    def response_body(self, body: bytes) -> None:
+        if self.response_size <= BODY_LIMIT:
+            self.response_chunks.append(body)
+            self.response_size += len(body)
+
+    def entry(self, runtime: Runtime) -> LoggedRequest:
+        scope = self.scope
+        state: dict[str, Any] = scope.get("state") or {}
+        response_headers = _headers(self.response_headers)
+        replayed = bool(state.get("idempotent_replay")) or (
+            response_headers.get("ms-idempotent-replay", "").lower() == "true"
+        )
+        dropped = bool(state.get("drop_connection"))
+        route = state.get("route")
+        if route is None and scope.get("route") is not None:
+            route = getattr(scope["route"], "path", None)
+        return LoggedRequest(
+            partner_id=state.get("partner_id") or _partner(runtime, scope["headers"]),
+            at=self.wall.isoformat().replace("+00:00", "Z"),
+            method=scope["method"],
+            path=scope["path"],
+            route=route,
+            query=scope.get("query_string", b"").decode("latin-1")[:1024],
+            status=None if dropped else self.status,
+            duration_ms=round(self.duration * 1000, 3),
+            request_id=state.get("request_id"),
+            correlation_id=state.get("correlation_id"),
+            request_headers=_headers(scope["headers"]),
+            request_body=_text(self.request_chunks),
+            response_headers=response_headers,
+            response_body=_text(self.response_chunks),
+            fault=state.get("fault"),
+            fault_action=state.get("fault_action"),
+            replayed=replayed,
+            dropped=dropped,
+        )
+
+
 class LogBuffer:
-    """Entries waiting to be written, in batches: one transaction per ``FLUSH_AFTER`` seconds
+    """Captures waiting to be written, in batches: one transaction per ``FLUSH_AFTER`` seconds
     (or per ``FLUSH_SIZE`` entries) instead of one write transaction per request, which halved
     GET throughput on SQLite. Other processes see an entry within ``FLUSH_AFTER``; this
     process's own list route flushes first, so it sees its entries at once."""
@@ -60,131 +136,64 @@ class LogBuffer:
     FLUSH_AFTER = 0.2
     FLUSH_SIZE = 256
 
-    def __init__(self) -> None:
-        self._pending: list[tuple[LoggedRequest, int]] = []
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._pending: list[Capture] = []
         self._scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     def __len__(self) -> int:
         return len(self._pending)
 
-    async def add(self, runtime: Runtime, entry: LoggedRequest, at: int) -> None:
-        self._pending.append((entry, at))
+    def add(self, capture: Capture) -> None:
+        """Queue a capture; the write happens in a task of its own, after this request."""
+        self._pending.append(capture)
         if len(self._pending) >= self.FLUSH_SIZE:
-            await self.flush(runtime)
+            self._start(self.flush())
         elif not self._scheduled:
             self._scheduled = True
-            task = asyncio.get_running_loop().create_task(self._flush_later(runtime))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._start(self._flush_later())
 
-    async def _flush_later(self, runtime: Runtime) -> None:
+    def _start(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _flush_later(self) -> None:
         await asyncio.sleep(self.FLUSH_AFTER)
-        await self.flush(runtime)
+        await self.flush()
 
-    def _take(self) -> list[tuple[LoggedRequest, int]]:
+    def _take(self) -> list[Capture]:
         batch, self._pending = self._pending, []
         self._scheduled = False
         return batch
 
-    @staticmethod
-    def _write(runtime: Runtime, batch: list[tuple[LoggedRequest, int]]) -> None:
+    def _write(self, batch: list[Capture]) -> None:
+        runtime = self.runtime
+        entries = [(capture.entry(runtime), to_micros(capture.wall)) for capture in batch]
         with runtime.services.store.unit_of_work(write=True) as uow:
-            for entry, at in batch:
-                requestlog.add(uow, entry, at_micros=at, trim=False)
+            requestlog.add_many(uow, entries)
             # Each partner's log is trimmed once per batch.
-            for partner_id in {entry.partner_id for entry, _ in batch}:
+            for partner_id in {entry.partner_id for entry, _ in entries}:
                 requestlog.trim_log(uow, partner_id)
 
-    async def flush(self, runtime: Runtime) -> None:
+    async def flush(self) -> None:
         batch = self._take()
         if not batch:
             return
         try:
-            if runtime.services.store.blocking:
-                await anyio.to_thread.run_sync(functools.partial(self._write, runtime, batch))
+            if self.runtime.services.store.blocking:
+                await anyio.to_thread.run_sync(functools.partial(self._write, batch))
             else:
-                self._write(runtime, batch)
+                self._write(batch)
         except Exception:  # the answers are already sent; lost log lines must not fail them
             log.warning("could not write %d request log entries", len(batch), exc_info=True)
 
-    def flush_now(self, runtime: Runtime) -> None:
+    def flush_now(self) -> None:
         """Write what is pending, synchronously (at shutdown)."""
         batch = self._take()
         if batch:
             try:
-                self._write(runtime, batch)
+                self._write(batch)
             except Exception:
                 log.warning("could not write %d request log entries", len(batch), exc_info=True)
-
-
-class RequestLog:
-    """Records method, route, headers (credentials redacted), bodies (truncated), status,
-    duration, correlation ids, and whether a fault or an idempotent replay answered."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
-            await self.app(scope, receive, send)
-            return
-        runtime: Runtime = scope["app"].state.runtime
-        if not runtime.settings.request_log:
-            await self.app(scope, receive, send)
-            return
-        state: dict[str, Any] = scope.setdefault("state", {})
-        started = time.perf_counter()
-        wall = runtime.wall_clock.now()
-        request_chunks: list[bytes] = []
-        response_chunks: list[bytes] = []
-        response: dict[str, Any] = {"status": None, "headers": []}
-        sizes = {"request": 0, "response": 0}
-
-        async def logged_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.request" and sizes["request"] <= BODY_LIMIT:
-                body = message.get("body", b"")
-                request_chunks.append(body)
-                sizes["request"] += len(body)
-            return message
-
-        async def logged_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                response["status"] = message["status"]
-                response["headers"] = list(message.get("headers", []))
-            elif message["type"] == "http.response.body" and sizes["response"] <= BODY_LIMIT:
-                body = message.get("body", b"")
-                response_chunks.append(body)
-                sizes["response"] += len(body)
-            await send(message)
-
-        try:
-            await self.app(scope, logged_receive, logged_send)
-        finally:
-            response_headers = _headers(response["headers"])
-            replayed = bool(state.get("replayed")) or (
-                response_headers.get("ms-idempotent-replay", "").lower() == "true"
-            )
-            entry = LoggedRequest(
-                partner_id=state.get("partner_id") or _partner(runtime, scope),
-                at=wall.isoformat().replace("+00:00", "Z"),
-                method=scope["method"],
-                path=scope["path"],
-                route=state.get("route"),
-                query=scope.get("query_string", b"").decode("latin-1")[:1024],
-                status=None if state.get("drop_connection") else response["status"],
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                request_id=state.get("request_id"),
-                correlation_id=state.get("correlation_id"),
-                request_headers=_headers(scope["headers"]),
-                request_body=_text(request_chunks),
-                response_headers=response_headers,
-                response_body=_text(response_chunks),
-                fault=state.get("fault"),
-                fault_action=state.get("fault_action"),
-                replayed=replayed,
-                dropped=bool(state.get("drop_connection")),
-            )
-            buffer: LogBuffer = scope["app"].state.request_log_buffer
-            await buffer.add(runtime, entry, to_micros(wall))

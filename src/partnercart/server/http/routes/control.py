@@ -111,7 +111,7 @@ async def reset_partner(request: Request) -> Response:
 
 async def _reset(request: Request, runtime: Runtime, partner_id: str | None) -> Response:
     # Entries still waiting for their batch belong to the time before the reset.
-    await request.app.state.request_log_buffer.flush(runtime)
+    await request.app.state.request_log_buffer.flush()
     deleted = await _db(runtime, functools.partial(reset.reset, partner_id=partner_id), write=True)
     runtime.clocks.invalidate(partner_id)
     runtime.faults.invalidate()
@@ -312,7 +312,7 @@ async def delete_faults(request: Request) -> Response:
 async def list_requests(request: Request) -> Response:
     runtime = await _admin(request)
     # This process's entries still waiting for their batch are written first.
-    await request.app.state.request_log_buffer.flush(runtime)
+    await request.app.state.request_log_buffer.flush()
     partner_id = _query_partner(request)
     raw = request.query_params.get("limit", "100")
     if not raw.isdigit() or not 1 <= int(raw) <= requestlog.KEEP:

@@ -1,0 +1,187 @@
+"""Server time per request, in process: the ASGI app called directly, no socket, no client.
+
+    python bench/inprocess.py [--requests 5000] [--profile ROUTE] [--no-request-log]
+
+Prints microseconds of app time per call for the trivial route, GET cart, PUT cart and create
+cart, each next to the trivial route's, so a change to the hot path can be weighed before the
+wrk run (``bench/run.py``) that measures the whole server. ``--profile get`` (or ``put``,
+``create``, ``trivial``) prints a pyinstrument profile of that route instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from partnercart.server.http.accesslog import ACCESS_LOGGER
+from partnercart.server.http.app import create_app
+from partnercart.server.runtime import build_runtime
+from partnercart.server.services.seed import sample_line_items
+from partnercart.server.settings import Settings
+
+Call = Callable[[], Awaitable[int]]
+
+
+def _scope(app: Any, method: str, path: str, headers: dict[str, str]) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "app": app,
+    }
+
+
+def caller(app: Any, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> Call:
+    """One request through the app; returns its status."""
+
+    async def call() -> int:
+        sent = False
+        status = 0
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                await asyncio.sleep(3600)
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+
+        await app(_scope(app, method, path, headers), receive, send)
+        return status
+
+    return call
+
+
+async def per_call(call: Call, requests: int, expect: int) -> float:
+    for _ in range(50):
+        status = await call()
+        if status != expect:
+            raise SystemExit(f"expected {expect}, got {status}")
+    started = time.perf_counter()
+    for _ in range(requests):
+        await call()
+    return (time.perf_counter() - started) / requests * 1e6
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            data_dir=Path(tmp),
+            request_log=not args.no_request_log,
+            access_log=not args.no_access_log,
+        )
+        runtime = build_runtime(settings)
+        app = create_app(runtime, owns_runtime=True)
+        assert runtime.issuer is not None
+        partner = str(uuid.uuid4())
+        token = runtime.issuer.issue(
+            tenant_id=partner, client_id=str(uuid.uuid4()), now=dt.datetime.now(dt.UTC)
+        )
+        auth = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        json_headers = auth | {"Content-Type": "application/json"}
+        customer_body = {
+            "companyProfile": {"domain": "bench.onmicrosoft.com"},
+            "billingProfile": {
+                "email": "a@b.example",
+                "culture": "en-US",
+                "language": "en",
+                "companyName": "Bench",
+                "defaultAddress": {
+                    "country": "US",
+                    "city": "Redmond",
+                    "state": "WA",
+                    "addressLine1": "One Microsoft Way",
+                    "postalCode": "98052",
+                },
+            },
+        }
+        from starlette.testclient import TestClient
+
+        with TestClient(app) as client:
+            made = client.post("/v1/customers", json=customer_body, headers=auth)
+            customer = made.json()["id"]
+            body = json.dumps({"lineItems": sample_line_items(3)}).encode()
+            cart = client.post(
+                f"/v1/customers/{customer}/carts", content=body, headers=json_headers
+            ).json()
+            cart_path = f"/v1/customers/{customer}/carts/{cart['id']}"
+            routes: dict[str, tuple[Call, int]] = {
+                "trivial": (caller(app, "GET", "/_partnercart/ping", {}), 200),
+                "get": (caller(app, "GET", cart_path, auth), 200),
+                "put": (caller(app, "PUT", cart_path, json_headers, body), 201),
+                "create": (
+                    caller(app, "POST", f"/v1/customers/{customer}/carts", json_headers, body),
+                    201,
+                ),
+            }
+            if args.profile:
+                from pyinstrument import Profiler
+
+                call, expect = routes[args.profile]
+                await per_call(call, 200, expect)
+                profiler = Profiler(interval=0.0001, async_mode="disabled")
+                profiler.start()
+                await per_call(call, args.requests, expect)
+                profiler.stop()
+                print(profiler.output_text(unicode=True, color=False, show_all=False))
+                return
+            call, expect = routes["trivial"]
+            # Interleaved batches, the best batch of each route: the machine is shared.
+            best = dict.fromkeys(routes, float("inf"))
+            for _round in range(args.rounds):
+                for name, (call, expect) in routes.items():
+                    us = await per_call(call, args.requests // args.rounds, expect)
+                    best[name] = min(best[name], us)
+            trivial = best["trivial"]
+            print(f"{'route':10} {'us/call':>9} {'extra over trivial':>20}")
+            for name, us in best.items():
+                print(f"{name:10} {us:9.1f} {us - trivial:20.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--profile", choices=["trivial", "get", "put", "create"])
+    parser.add_argument("--rounds", type=int, default=5, help="batches per route (best kept)")
+    parser.add_argument("--no-request-log", action="store_true")
+    parser.add_argument(
+        "--no-access-log",
+        action="store_true",
+        help="leave the access logger off (serve turns it on; here its lines go to os.devnull)",
+    )
+    args = parser.parse_args()
+    if not args.no_access_log:
+        handler = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115
+        logger = logging.getLogger(ACCESS_LOGGER)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
