@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import io
 import json
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from partnercart.server.domain.clock import ManualClock
-from partnercart.server.http.accesslog import ACCESS_LOGGER
+from partnercart.server.http.accesslog import ACCESS_LOGGER, AccessLog, LineHandler
 from partnercart.server.http.app import create_app
 from partnercart.server.runtime import build_runtime
 from partnercart.server.settings import Settings
 from tests.conftest import Api
+from tests.servers import Partner, ServerProcess, running
 
 FIELDS = {
     "time",
@@ -97,3 +102,65 @@ def test_can_be_turned_off(unlogged: TestClient, caplog: pytest.LogCaptureFixtur
     caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
     assert unlogged.get("/_partnercart/ping").status_code == 200
     assert lines(caplog) == []
+
+
+def _scope(request_id: str) -> dict[str, Any]:
+    return {"method": "GET", "path": "/x", "state": {"request_id": request_id}}
+
+
+def test_line_handler_batches_lines_and_writes_them_soon() -> None:
+    """The direct path (no LogRecord) while the handler is alone; lines reach the stream in
+    order, within FLUSH_AFTER, and at once outside an event loop."""
+    logger = logging.getLogger(f"test.access.{uuid.uuid4().hex}")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    stream = io.StringIO()
+    handler = LineHandler(stream)
+    logger.addHandler(handler)
+    access = AccessLog(logger)
+
+    async def serve_three() -> str:
+        for n in range(3):
+            access.write(_scope(f"r{n}"), 200, 0.001)
+        written_at_once = stream.getvalue()
+        await asyncio.sleep(LineHandler.FLUSH_AFTER * 3)
+        return written_at_once
+
+    assert asyncio.run(serve_three()) == ""
+    ids = [json.loads(line)["ms_request_id"] for line in stream.getvalue().splitlines()]
+    assert ids == ["r0", "r1", "r2"]
+
+    access.write(_scope("r3"), 201, 0.001)  # no running loop: written at once
+    assert json.loads(stream.getvalue().splitlines()[-1])["status"] == 201
+
+    # A filter on the logger takes the record path, and the filter is honoured.
+    logger.addFilter(lambda record: "r5" not in record.getMessage())
+    access.write(_scope("r4"), 200, 0.001)
+    access.write(_scope("r5"), 200, 0.001)
+    ids = [json.loads(line)["ms_request_id"] for line in stream.getvalue().splitlines()]
+    assert ids == ["r0", "r1", "r2", "r3", "r4"]
+
+
+def test_serve_writes_one_line_per_request_to_stderr(tmp_path: Path) -> None:
+    with running(ServerProcess(tmp_path / "data")) as (server,):
+        partner = Partner(tmp_path / "data")
+        request_id = str(uuid.uuid4())
+        answered = httpx.get(
+            f"{server.url}/v1/customers",
+            headers=partner.headers | {"MS-RequestId": request_id},
+            timeout=30,
+        )
+        assert answered.status_code == 200
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            found = [
+                json.loads(line)
+                for line in server.output().splitlines()
+                if line.startswith("{") and request_id in line
+            ]
+            if found:
+                break
+            time.sleep(0.05)
+    assert len(found) == 1
+    assert found[0]["route"] == "/v1/customers"
+    assert found[0]["partner"] == partner.tenant

@@ -6,9 +6,12 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import msgspec
 import pytest
 import yaml
 
+from partnercart.server.control.requestlog import BODY_LIMIT, LoggedRequest
+from partnercart.server.control.store import run
 from partnercart.server.http.faults import ConnectionDropped
 from tests.conftest import Api, customer_body
 from tests.control_helpers import Admin, line, new_cart
@@ -261,6 +264,45 @@ class TestRequestLog:
         [theirs] = admin.ok("GET", f"/requests?partner={other.partner_id}")["items"]
         assert theirs["fault"] is None and theirs["status"] == 200
         assert len(admin.ok("GET", "/requests")["items"]) == 2
+
+    def test_long_bodies_are_cut_with_their_true_size(self, api: Api, admin: Admin) -> None:
+        customer = api.new_customer()
+        lines = [line(1) for _ in range(60)]  # a request body of several kilobytes
+        sent = api.post(f"/v1/customers/{customer}/carts", json={"lineItems": lines})
+        assert sent.status_code == 201
+        size = len(sent.request.content)
+        assert size > BODY_LIMIT
+        [entry] = admin.ok("GET", f"/requests?partner={api.partner_id}&limit=1")["items"]
+        assert entry["requestBody"].endswith(f"... ({size} bytes)")
+        assert entry["requestBody"].startswith(sent.request.content[:100].decode())
+        assert f"({len(sent.content)} bytes)" in entry["responseBody"]
+
+    def test_entries_written_as_json_earlier_are_still_read(self, api: Api, admin: Admin) -> None:
+        old = LoggedRequest(
+            partner_id=api.partner_id,
+            at="2026-01-01T00:00:00Z",
+            method="GET",
+            path="/v1/customers",
+            route="/v1/customers",
+            query="",
+            status=200,
+            duration_ms=1.5,
+            request_id="r",
+            correlation_id="c",
+            request_headers={"accept": "application/json"},
+            request_body="",
+            response_headers={},
+            response_body="{}",
+        )
+        with api.runtime.services.store.unit_of_work(write=True) as uow:
+            run(
+                uow,
+                "INSERT INTO control_requests (partner_id, at, body) VALUES (?, ?, ?)",
+                (api.partner_id, 0, msgspec.json.encode(old)),
+            )
+        [entry] = admin.ok("GET", f"/requests?partner={api.partner_id}")["items"]
+        assert entry["requestHeaders"] == {"accept": "application/json"}
+        assert entry["durationMs"] == 1.5 and entry["id"] > 0
 
     def test_limit_is_checked(self, admin: Admin) -> None:
         _error(admin.request("GET", "/requests?limit=0"), 400)

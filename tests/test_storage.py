@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,6 +94,50 @@ def test_records_round_trip_and_partner_scoping(store_url: DatabaseUrl) -> None:
         store.close()
 
 
+def test_the_joined_cart_read_answers_like_the_two_reads(store_url: DatabaseUrl) -> None:
+    store = open_store(store_url)
+    try:
+        customer = _customer("partner-a")
+        cart = _cart(customer)
+        other = _customer("partner-a")
+        with store.unit_of_work(write=True) as uow:
+            uow.customers.add(customer)
+            uow.customers.add(other)
+            uow.carts.add(cart)
+        with store.unit_of_work(write=False) as uow:
+            assert uow.carts.get_owned("partner-a", customer.id, cart.id) == (True, cart)
+            # Another partner: no relationship, whatever the cart id.
+            assert uow.carts.get_owned("partner-b", customer.id, cart.id) == (False, None)
+            # The partner's other customer does not own the cart.
+            assert uow.carts.get_owned("partner-a", other.id, cart.id) == (True, None)
+            assert uow.carts.get_owned("partner-a", customer.id, str(uuid.uuid4())) == (True, None)
+            assert uow.carts.get_owned("partner-a", str(uuid.uuid4()), cart.id) == (False, None)
+    finally:
+        store.close()
+
+
+def test_units_of_work_on_one_connection_share_nothing_but_the_cursor(
+    store_url: DatabaseUrl,
+) -> None:
+    """The repositories are built once per connection: a failed unit of work still rolls back,
+    and the next one on the same connection sees the database as it is."""
+    store = open_store(store_url)
+    try:
+        customer = _customer("p")
+        for _ in range(3):
+            with pytest.raises(RuntimeError), store.unit_of_work(write=True) as uow:
+                uow.customers.add(customer)
+                raise RuntimeError("rolled back")
+        with store.unit_of_work(write=True) as uow:
+            uow.customers.add(customer)
+        with store.unit_of_work(write=False) as first:
+            assert first.customers.get("p", customer.id) == customer
+        with store.unit_of_work(write=False) as second:
+            assert second.customers.list("p") == [customer]
+    finally:
+        store.close()
+
+
 def test_update_checks_the_version(store_url: DatabaseUrl) -> None:
     store = open_store(store_url)
     try:
@@ -133,3 +179,55 @@ def test_sqlite_url_forms(tmp_path: Path) -> None:
     for bad in ("mysql://x", "sqlite://", "sqlite:///:memory:", "nonsense"):
         with pytest.raises(ValueError):
             DatabaseUrl.parse(bad)
+
+
+def test_a_one_statement_read_runs_without_a_transaction(store_url: DatabaseUrl) -> None:
+    store = open_store(store_url)
+    try:
+        customer = _customer("p")
+        with store.unit_of_work(write=True) as uow:
+            uow.customers.add(customer)
+        with store.unit_of_work(write=False, snapshot=False) as uow:
+            assert uow.customers.get("p", customer.id) == customer
+            assert not _in_transaction(uow)
+        with store.unit_of_work(write=False) as uow:
+            assert uow.customers.get("p", customer.id) == customer
+            assert _in_transaction(uow)
+        # The connection goes back to transactions for the next unit of work.
+        with pytest.raises(RuntimeError), store.unit_of_work(write=True) as uow:
+            uow.customers.add(_customer("p"))
+            raise RuntimeError("rolled back")
+        with store.unit_of_work(write=False) as uow:
+            assert uow.customers.list("p") == [customer]
+    finally:
+        store.close()
+
+
+def _in_transaction(uow: Any) -> bool:
+    connection = uow.cursor.connection
+    if hasattr(connection, "in_transaction"):  # sqlite3
+        return bool(connection.in_transaction)
+    return bool(connection.info.transaction_status != 0)  # psycopg: 0 is IDLE
+
+
+def test_sqlite_checkpoints_in_the_background(tmp_path: Path) -> None:
+    """No commit checkpoints (autocheckpoint is off); the store's own thread copies the WAL
+    into the database file within a second or so."""
+    url = DatabaseUrl.parse(f"sqlite:///{tmp_path / 'pc.db'}")
+    migrate.upgrade(url)
+    store = open_store(url)
+    try:
+        with store.unit_of_work(write=False) as uow:
+            assert uow.cursor.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        before = (tmp_path / "pc.db").stat().st_size
+        customer = _customer("p")
+        with store.unit_of_work(write=True) as uow:
+            uow.customers.add(customer)
+            for _ in range(200):
+                uow.carts.add(CartRecord(**{**_fields(_cart(customer)), "body": b"x" * 8000}))
+        deadline = time.monotonic() + 10
+        while (tmp_path / "pc.db").stat().st_size < before + 1_000_000:
+            assert time.monotonic() < deadline, "the WAL was not checkpointed"
+            time.sleep(0.1)
+    finally:
+        store.close()

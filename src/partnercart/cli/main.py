@@ -273,8 +273,12 @@ def serve(
         "timeout_graceful_shutdown": 30,
     }
     if workers == 1:
+        from partnercart.server.http.factory import freeze_startup_heap
+
         try:
-            uvicorn.run(create_app(runtime), **common)
+            app = create_app(runtime)
+            freeze_startup_heap()
+            uvicorn.run(app, **common)
         finally:
             runtime.close()
         return

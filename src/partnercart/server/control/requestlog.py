@@ -7,12 +7,11 @@ from typing import Any
 
 import msgspec
 
-from partnercart.server.control.store import rows, run
+from partnercart.server.control.store import from_micros, rows, run
 
 KEEP = 1000
 #: Bodies are kept up to this many characters.
 BODY_LIMIT = 4096
-#: Each process trims a partner's log once every this many writes.
 
 
 class LoggedRequest(msgspec.Struct, rename="camel", kw_only=True):
@@ -37,24 +36,107 @@ class LoggedRequest(msgspec.Struct, rename="camel", kw_only=True):
     dropped: bool = False
 
 
-_encoder = msgspec.json.Encoder()
+class StoredRequest(msgspec.Struct, array_like=True, kw_only=True):
+    """A request as it is stored: the parts as the server saw them, as bytes, in MessagePack.
+
+    Turning header lists and bodies into text, and the whole into JSON, is left to the reader
+    (:func:`recent`): the log is written on every request and read by a person now and then.
+    Credentials are already redacted here; nothing secret reaches the database.
+    """
+
+    method: str
+    path: str
+    route: str | None
+    query: bytes
+    status: int | None
+    duration_ms: float
+    request_id: str | None
+    correlation_id: str | None
+    request_headers: list[tuple[bytes, bytes]]
+    request_body: bytes
+    request_size: int
+    response_headers: list[tuple[bytes, bytes]]
+    response_body: bytes
+    response_size: int
+    fault: str | None = None
+    fault_action: str | None = None
+    replayed: bool = False
+    dropped: bool = False
 
 
-def add(uow: Any, entry: LoggedRequest, *, at_micros: int, trim: bool) -> None:
-    run(
-        uow,
-        "INSERT INTO control_requests (partner_id, at, body) VALUES (?, ?, ?)",
-        (entry.partner_id, at_micros, _encoder.encode(entry)),
-    )
-    if trim:
-        trim_log(uow, entry.partner_id)
+#: Header values kept up to this many bytes; these are never kept at all.
+HEADER_LIMIT = 1024
+REDACTED_HEADERS = frozenset(
+    {b"authorization", b"x-partnercart-admin-key", b"cookie", b"set-cookie"}
+)
+_REDACTED = b"<redacted>"
+_json = msgspec.json.Encoder()
+_packer = msgspec.msgpack.Encoder()
+_unpacker = msgspec.msgpack.Decoder(StoredRequest)
 
 
-def add_many(uow: Any, entries: list[tuple[LoggedRequest, int]]) -> None:
-    """Insert a batch of entries (``(entry, at_micros)``) in one statement call."""
+def stored_headers(raw: Any) -> list[tuple[bytes, bytes]]:
+    """ASGI header pairs (names already in lower case, as ASGI servers and Starlette give them)
+    as they are stored: credentials redacted, values cut at :data:`HEADER_LIMIT` bytes."""
+    return [
+        (key, _REDACTED if key in REDACTED_HEADERS else value[:HEADER_LIMIT]) for key, value in raw
+    ]
+
+
+def pack(request: StoredRequest) -> bytes:
+    return _packer.encode(request)
+
+
+def add_many(uow: Any, rows_: list[tuple[str | None, int, bytes]]) -> None:
+    """Insert a batch of ``(partner_id, at_micros, packed StoredRequest)`` in one call."""
     uow.cursor.executemany(
         uow.dialect.sql("INSERT INTO control_requests (partner_id, at, body) VALUES (?, ?, ?)"),
-        [(entry.partner_id, at, _encoder.encode(entry)) for entry, at in entries],
+        rows_,
+    )
+
+
+def _headers(pairs: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in pairs:
+        name = key.decode("latin-1")
+        text = value.decode("latin-1")
+        out[name] = f"{out[name]}, {text}" if name in out else text
+    return out
+
+
+def _text(data: bytes, size: int) -> str:
+    text = data[:BODY_LIMIT].decode("utf-8", errors="replace")
+    if size > BODY_LIMIT:
+        text += f"... ({size} bytes)"
+    return text
+
+
+def _entry(row_id: int, partner_id: str | None, at_micros: int, body: bytes) -> LoggedRequest:
+    if body[:1] == b"{":  # written as JSON by an earlier version
+        entry = msgspec.json.decode(body, type=LoggedRequest)
+        return msgspec.structs.replace(entry, id=row_id)
+    raw = _unpacker.decode(body)
+    at = from_micros(at_micros).isoformat().replace("+00:00", "Z")
+    return LoggedRequest(
+        id=row_id,
+        partner_id=partner_id,
+        at=at,
+        method=raw.method,
+        path=raw.path,
+        route=raw.route,
+        query=raw.query.decode("latin-1")[:HEADER_LIMIT],
+        status=raw.status,
+        duration_ms=raw.duration_ms,
+        request_id=raw.request_id,
+        correlation_id=raw.correlation_id,
+        request_headers=_headers(raw.request_headers),
+        request_body=_text(raw.request_body, raw.request_size),
+        response_headers=_headers(raw.response_headers),
+        response_body=_text(raw.response_body, raw.response_size),
+        fault=raw.fault,
+        fault_action=raw.fault_action,
+        replayed=raw.replayed,
+        dropped=raw.dropped,
     )
 
 
@@ -77,17 +159,15 @@ def recent(uow: Any, *, partner_id: str | None, limit: int) -> list[LoggedReques
     """Newest first; ``partner_id`` ``None`` lists every partner's requests."""
     if partner_id is None:
         found = rows(
-            uow, f"SELECT id, body FROM control_requests ORDER BY id DESC LIMIT {int(limit)}"
+            uow,
+            "SELECT id, partner_id, at, body FROM control_requests "
+            f"ORDER BY id DESC LIMIT {int(limit)}",
         )
     else:
         found = rows(
             uow,
-            "SELECT id, body FROM control_requests WHERE partner_id = ? "
+            "SELECT id, partner_id, at, body FROM control_requests WHERE partner_id = ? "
             f"ORDER BY id DESC LIMIT {int(limit)}",
             (partner_id,),
         )
-    out = []
-    for row in found:
-        entry = msgspec.json.decode(bytes(row[1]), type=LoggedRequest)
-        out.append(msgspec.structs.replace(entry, id=int(row[0])))
-    return out
+    return [_entry(int(row[0]), row[1], int(row[2]), bytes(row[3])) for row in found]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -108,8 +109,13 @@ def cart_uri(customer_id: str, cart_id: str) -> str:
 
 def make_etag(cart_id: str, version: int) -> str:
     """An opaque version tag, shaped like the one in Partner Center's samples (base64 JSON)."""
-    raw = json.dumps({"id": cart_id, "version": version}, separators=(",", ":"))
-    return base64.b64encode(raw.encode()).decode()
+    # The compact JSON {"id":...,"version":...}; a GUID needs no escaping, so it is formatted
+    # directly (this runs on every cart answer).
+    quoted = f'"{cart_id}"' if _PLAIN_ID.fullmatch(cart_id) else json.dumps(cart_id)
+    return base64.b64encode(f'{{"id":{quoted},"version":{int(version)}}}'.encode()).decode()
+
+
+_PLAIN_ID = re.compile(r"[0-9A-Za-z-]*")
 
 
 def _etag_values(header: str) -> list[str]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
+import sys
 import time
 from collections.abc import Mapping
-from typing import Any
+from logging import INFO
+from typing import Any, TextIO
 
 import msgspec
 from starlette.types import Scope
@@ -48,7 +52,17 @@ class AccessLog:
         return self.logger.isEnabledFor(logging.INFO)
 
     def write(self, scope: Scope, status: int, seconds: float) -> None:
-        self.logger.info(self.line(scope, status, seconds))
+        logger = self.logger
+        line = self.line(scope, status, seconds)
+        handlers = logger.handlers
+        if len(handlers) == 1 and not logger.filters and not logger.propagate:
+            handler = handlers[0]
+            if type(handler) is LineHandler and not handler.filters and handler.level <= INFO:
+                handler.write_line(line)
+                return
+        # The record is made directly: Logger.info would also walk the stack to find the
+        # caller, which no access line shows, and that walk was most of its cost.
+        logger.handle(logger.makeRecord(logger.name, INFO, __file__, 0, line, (), None))
 
     def line(self, scope: Scope, status: int, seconds: float) -> str:
         state: Mapping[str, Any] = scope.get("state") or {}
@@ -69,17 +83,67 @@ class AccessLog:
         return _encoder.encode(record).decode()
 
 
-def configure_access_log() -> None:
+class LineHandler(logging.Handler):
+    """``serve``'s handler: one line per record to a stream (stderr), written in batches, each
+    line at most :attr:`FLUSH_AFTER` seconds after its request (or at exit). One write and
+    flush per request was a system call on every answer.
+
+    While it is the logger's only handler and nothing filters, :class:`AccessLog` hands it the
+    line directly, without making a ``LogRecord`` (about 8 µs of every request).
+    """
+
+    FLUSH_AFTER = 0.1
+    FLUSH_SIZE = 256
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__()
+        self.stream = stream if stream is not None else sys.stderr
+        self._lines: list[str] = []
+        self._scheduled = False
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.write_line(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+    def write_line(self, line: str) -> None:
+        with self.lock or contextlib.nullcontext():
+            self._lines.append(line)
+            if len(self._lines) < self.FLUSH_SIZE:
+                if self._scheduled:
+                    return
+                try:
+                    loop = asyncio.get_running_loop()
+                except RuntimeError:  # no event loop in this thread: write at once
+                    pass
+                else:
+                    self._scheduled = True
+                    loop.call_later(self.FLUSH_AFTER, self.flush)
+                    return
+            self._write()
+
+    def flush(self) -> None:
+        with self.lock or contextlib.nullcontext():
+            self._write()
+
+    def _write(self) -> None:
+        lines, self._lines = self._lines, []
+        self._scheduled = False
+        if lines:
+            self.stream.write("\n".join(lines) + "\n")
+            self.stream.flush()
+
+
+def configure_access_log(stream: TextIO | None = None) -> None:
     """Send the access log, one JSON line per request, to stderr (``serve`` and its workers)."""
     logger = logging.getLogger(ACCESS_LOGGER)
-    if any(getattr(h, "_partnercart", False) for h in logger.handlers):
+    if any(isinstance(h, LineHandler) for h in logger.handlers):
         return
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    handler._partnercart = True  # type: ignore[attr-defined]
-    logger.addHandler(handler)
+    logger.addHandler(LineHandler(stream))
     logger.setLevel(logging.INFO)
     logger.propagate = False
 
 
-__all__ = ["ACCESS_LOGGER", "AccessLog", "configure_access_log"]
+__all__ = ["ACCESS_LOGGER", "AccessLog", "LineHandler", "configure_access_log"]

@@ -51,25 +51,36 @@ def _partner_time(runtime: Runtime, actor: object) -> tuple[Clock, IdSource]:
     return services.clock, services.ids
 
 
-def _run(runtime: Runtime, use_case: Callable[..., R], write: bool, kwargs: Any) -> R:
+def _run(
+    runtime: Runtime, use_case: Callable[..., R], write: bool, snapshot: bool, kwargs: Any
+) -> R:
     services = runtime.services
     clock, ids = _partner_time(runtime, kwargs.get("actor"))
-    with services.store.unit_of_work(write=write) as uow:
+    with services.store.unit_of_work(write=write, snapshot=snapshot) as uow:
         return use_case(services.context(uow, clock=clock, ids=ids), **kwargs)
 
 
-async def call(request: Request, use_case: Callable[..., R], /, *, write: bool, **kwargs: Any) -> R:
+async def call(
+    request: Request,
+    use_case: Callable[..., R],
+    /,
+    *,
+    write: bool,
+    snapshot: bool = True,
+    **kwargs: Any,
+) -> R:
     """Run ``use_case(context, **kwargs)`` in one transaction: inline for an embedded store (a
     SQLite point read is cheaper than a thread hop), in a worker thread for a networked one.
+    ``snapshot=False`` is for a read of one statement, which needs no transaction.
 
     When ``kwargs`` has the ``actor``, the context's clock is that partner's virtual clock and
     its ids come from that partner's stream."""
     runtime = runtime_of(request)
     if runtime.services.store.blocking:
         return await anyio.to_thread.run_sync(
-            functools.partial(_run, runtime, use_case, write, kwargs)
+            functools.partial(_run, runtime, use_case, write, snapshot, kwargs)
         )
-    return _run(runtime, use_case, write, kwargs)
+    return _run(runtime, use_case, write, snapshot, kwargs)
 
 
 @dataclass(frozen=True, slots=True)

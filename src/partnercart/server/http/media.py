@@ -5,6 +5,7 @@ negotiation with quality values. Both directions use the one schema: JSON throug
 from __future__ import annotations
 
 import codecs
+import functools
 import logging
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -148,6 +149,13 @@ def _accept_ranges(accept: str) -> list[tuple[str, str, float, int]]:
 
 
 def choose(accept: str | None, produced: tuple[str, ...] = PRODUCED) -> str | None:
+    """:func:`negotiated`, remembered for the ``Accept`` values clients repeat (short ones)."""
+    if accept is not None and len(accept) <= 200:
+        return _choose_cached(accept, produced)
+    return negotiated(accept, produced)
+
+
+def negotiated(accept: str | None, produced: tuple[str, ...] = PRODUCED) -> str | None:
     """The media type to answer with: each produced type takes the quality of the most specific
     range that matches it (``q=0`` excludes); the highest quality wins, then an explicit
     match over a wildcard, then the earlier range in ``Accept``, then the server's order.
@@ -177,6 +185,9 @@ def choose(accept: str | None, produced: tuple[str, ...] = PRODUCED) -> str | No
         if best is None or rank > best:
             best, chosen = rank, candidate
     return chosen
+
+
+_choose_cached = functools.lru_cache(maxsize=256)(negotiated)
 
 
 def negotiate(request: Request, *, fallback: bool = False) -> str:

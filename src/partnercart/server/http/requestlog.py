@@ -2,8 +2,9 @@
 buffer that writes the entries in batches.
 
 On the request path only references are kept (the header lists, the body chunks, a few state
-values); the :class:`LoggedRequest` is built when its batch is written, so a request pays for
-a small object and a list append, not for decoding and re-encoding its headers.
+values). The stored row is made when its batch is written, from the raw bytes (MessagePack,
+see :class:`~partnercart.server.control.requestlog.StoredRequest`); the readable entry only when
+somebody reads the log.
 """
 
 from __future__ import annotations
@@ -18,31 +19,13 @@ import anyio.to_thread
 from starlette.types import Scope
 
 from partnercart.server.control import requestlog
-from partnercart.server.control.requestlog import BODY_LIMIT, LoggedRequest
+from partnercart.server.control.requestlog import BODY_LIMIT, StoredRequest, stored_headers
 from partnercart.server.control.store import to_micros
 from partnercart.server.domain.errors import ApiError
 from partnercart.server.http.auth import actor_from_header
 from partnercart.server.runtime import Runtime
 
 log = logging.getLogger("partnercart.requestlog")
-_REDACTED = {"authorization", "x-partnercart-admin-key", "cookie", "set-cookie"}
-
-
-def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in raw:
-        name = key.decode("latin-1").lower()
-        text = "<redacted>" if name in _REDACTED else value.decode("latin-1")[:1024]
-        out[name] = f"{out[name]}, {text}" if name in out else text
-    return out
-
-
-def _text(chunks: list[bytes]) -> str:
-    data = b"".join(chunks)
-    text = data[:BODY_LIMIT].decode("utf-8", errors="replace")
-    if len(data) > BODY_LIMIT:
-        text += f"... ({len(data)} bytes)"
-    return text
 
 
 def _partner(runtime: Runtime, headers: list[tuple[bytes, bytes]]) -> str | None:
@@ -87,44 +70,43 @@ class Capture:
     def request_body(self, body: bytes) -> None:
         if self.request_size <= BODY_LIMIT:
             self.request_chunks.append(body)
-            self.request_size += len(body)
+        self.request_size += len(body)
 
     def response_body(self, body: bytes) -> None:
         if self.response_size <= BODY_LIMIT:
             self.response_chunks.append(body)
-            self.response_size += len(body)
+        self.response_size += len(body)
 
-    def entry(self, runtime: Runtime) -> LoggedRequest:
+    def row(self, runtime: Runtime) -> tuple[str | None, int, bytes]:
+        """``(partner_id, at_micros, packed StoredRequest)`` for the request log table."""
         scope = self.scope
         state: dict[str, Any] = scope.get("state") or {}
-        response_headers = _headers(self.response_headers)
-        replayed = bool(state.get("idempotent_replay")) or (
-            response_headers.get("ms-idempotent-replay", "").lower() == "true"
-        )
         dropped = bool(state.get("drop_connection"))
         route = state.get("route")
         if route is None and scope.get("route") is not None:
             route = getattr(scope["route"], "path", None)
-        return LoggedRequest(
-            partner_id=state.get("partner_id") or _partner(runtime, scope["headers"]),
-            at=self.wall.isoformat().replace("+00:00", "Z"),
+        stored = StoredRequest(
             method=scope["method"],
             path=scope["path"],
             route=route,
-            query=scope.get("query_string", b"").decode("latin-1")[:1024],
+            query=scope.get("query_string", b"")[: requestlog.HEADER_LIMIT],
             status=None if dropped else self.status,
             duration_ms=round(self.duration * 1000, 3),
             request_id=state.get("request_id"),
             correlation_id=state.get("correlation_id"),
-            request_headers=_headers(scope["headers"]),
-            request_body=_text(self.request_chunks),
-            response_headers=response_headers,
-            response_body=_text(self.response_chunks),
+            request_headers=stored_headers(scope["headers"]),
+            request_body=b"".join(self.request_chunks)[: BODY_LIMIT + 1],
+            request_size=self.request_size,
+            response_headers=stored_headers(self.response_headers),
+            response_body=b"".join(self.response_chunks)[: BODY_LIMIT + 1],
+            response_size=self.response_size,
             fault=state.get("fault"),
             fault_action=state.get("fault_action"),
-            replayed=replayed,
+            replayed=bool(state.get("idempotent_replay")),
             dropped=dropped,
         )
+        partner = state.get("partner_id") or _partner(runtime, scope["headers"])
+        return partner, to_micros(self.wall), requestlog.pack(stored)
 
 
 class LogBuffer:
@@ -170,11 +152,11 @@ class LogBuffer:
 
     def _write(self, batch: list[Capture]) -> None:
         runtime = self.runtime
-        entries = [(capture.entry(runtime), to_micros(capture.wall)) for capture in batch]
+        rows = [capture.row(runtime) for capture in batch]
         with runtime.services.store.unit_of_work(write=True) as uow:
-            requestlog.add_many(uow, entries)
+            requestlog.add_many(uow, rows)
             # Each partner's log is trimmed once per batch.
-            for partner_id in {entry.partner_id for entry, _ in entries}:
+            for partner_id in {row[0] for row in rows}:
                 requestlog.trim_log(uow, partner_id)
 
     async def flush(self) -> None:

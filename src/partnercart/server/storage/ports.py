@@ -30,6 +30,13 @@ class CartRepository(Protocol):
         """The cart of that customer; ``for_update`` locks it until the unit of work ends."""
         ...
 
+    def get_owned(
+        self, partner_id: str, customer_id: str, cart_id: str
+    ) -> tuple[bool, CartRecord | None]:
+        """In one statement: whether ``partner_id`` has that customer, and the customer's cart
+        (``None`` when it has none with that id)."""
+        ...
+
     def update(self, record: CartRecord, *, expected_version: int) -> bool:
         """Write ``record`` if the stored version is still ``expected_version``."""
         ...
@@ -142,6 +149,9 @@ class Store(Protocol):
     #: HTTP layer runs them in a worker thread rather than inline on the event loop.
     blocking: bool
 
-    def unit_of_work(self, *, write: bool) -> UnitOfWork: ...
+    def unit_of_work(self, *, write: bool, snapshot: bool = True) -> UnitOfWork:
+        """A transaction; a read with ``snapshot=False`` runs without one (for a use case of
+        a single statement, which is atomic by itself)."""
+        ...
 
     def close(self) -> None: ...

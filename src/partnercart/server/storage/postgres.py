@@ -2,35 +2,42 @@
 
 from __future__ import annotations
 
+import weakref
 from types import TracebackType
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from partnercart.server.storage.idempotency import SqlIdempotency
-from partnercart.server.storage.sql import POSTGRES, SqlCarts, SqlCustomers
-from partnercart.server.storage.sql_orders import SqlCheckouts, SqlOrders, SqlSubscriptions
+from partnercart.server.storage.session import Repositories, SharedRepositories
+from partnercart.server.storage.sql import POSTGRES
 
 
-class PostgresUnitOfWork:
-    def __init__(self, pool: ConnectionPool, *, write: bool) -> None:
+class PostgresUnitOfWork(SharedRepositories):
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        repos: weakref.WeakKeyDictionary[psycopg.Connection, Repositories],
+        *,
+        write: bool,
+        snapshot: bool = True,
+    ) -> None:
         self._pool = pool
+        self._repos = repos
         self._write = write
+        # A read of one statement runs in autocommit: no BEGIN and COMMIT round trips.
+        self._autocommit = not (write or snapshot)
         self._conn: psycopg.Connection | None = None
 
     def __enter__(self) -> PostgresUnitOfWork:
         conn = self._pool.getconn()
         self._conn = conn
-        cursor = conn.cursor()
-        self._cursor = cursor
-        self.cursor = cursor
-        self.dialect = POSTGRES
-        self.customers = SqlCustomers(cursor, POSTGRES)
-        self.carts = SqlCarts(cursor, POSTGRES)
-        self.orders = SqlOrders(cursor, POSTGRES)
-        self.subscriptions = SqlSubscriptions(cursor, POSTGRES)
-        self.checkouts = SqlCheckouts(cursor, POSTGRES)
-        self.idempotency = SqlIdempotency(cursor, POSTGRES, advisory_locks=True)
+        repos = self._repos.get(conn)
+        if repos is None:
+            repos = Repositories(conn.cursor(), POSTGRES, advisory_locks=True)
+            self._repos[conn] = repos
+        self._use(repos)
+        if self._autocommit:
+            conn.autocommit = True
         return self
 
     def __exit__(
@@ -42,12 +49,13 @@ class PostgresUnitOfWork:
         conn = self._conn
         assert conn is not None
         try:
-            if exc_type is None:
+            if self._autocommit:
+                conn.autocommit = False
+            elif exc_type is None:
                 conn.commit()
             else:
                 conn.rollback()
         finally:
-            self._cursor.close()
             self._pool.putconn(conn)
             self._conn = None
 
@@ -64,9 +72,13 @@ class PostgresStore:
             kwargs={"autocommit": False},
             open=True,
         )
+        # The repositories of each pooled connection (see storage/session.py).
+        self._repos: weakref.WeakKeyDictionary[psycopg.Connection, Repositories] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    def unit_of_work(self, *, write: bool) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self._pool, write=write)
+    def unit_of_work(self, *, write: bool, snapshot: bool = True) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self._pool, self._repos, write=write, snapshot=snapshot)
 
     def close(self) -> None:
         self._pool.close()

@@ -103,6 +103,11 @@ class SqlCarts:
         select = f"SELECT {self._COLUMNS} FROM carts WHERE id = ? AND customer_id = ?"
         self._get = q(select)
         self._get_locked = q(select + dialect.for_update)
+        joined = ", ".join(f"c.{name.strip()}" for name in self._COLUMNS.split(","))
+        self._get_owned = q(
+            f"SELECT {joined} FROM customers cu LEFT JOIN carts c "
+            "ON c.id = ? AND c.customer_id = cu.id WHERE cu.id = ? AND cu.partner_id = ?"
+        )
         self._update = q(
             "UPDATE carts SET status = ?, version = ?, body = ? "
             "WHERE id = ? AND customer_id = ? AND version = ?"
@@ -140,6 +145,15 @@ class SqlCarts:
         self._cur.execute(self._get_locked if for_update else self._get, (cart_id, customer_id))
         row = self._cur.fetchone()
         return None if row is None else self._record(row)
+
+    def get_owned(
+        self, partner_id: str, customer_id: str, cart_id: str
+    ) -> tuple[bool, CartRecord | None]:
+        self._cur.execute(self._get_owned, (cart_id, customer_id, partner_id))
+        row = self._cur.fetchone()
+        if row is None:
+            return False, None
+        return True, None if row[0] is None else self._record(row)
 
     def update(self, record: CartRecord, *, expected_version: int) -> bool:
         self._cur.execute(

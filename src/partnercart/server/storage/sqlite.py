@@ -6,30 +6,30 @@ import sqlite3
 import threading
 from types import TracebackType
 
-from partnercart.server.storage.idempotency import SqlIdempotency
-from partnercart.server.storage.sql import SQLITE, SqlCarts, SqlCustomers
-from partnercart.server.storage.sql_orders import SqlCheckouts, SqlOrders, SqlSubscriptions
+from partnercart.server.storage.session import Repositories, SharedRepositories
+from partnercart.server.storage.sql import SQLITE
 
 
-class SqliteUnitOfWork:
-    def __init__(self, connection: sqlite3.Connection, *, write: bool) -> None:
+class SqliteUnitOfWork(SharedRepositories):
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        repos: Repositories,
+        *,
+        write: bool,
+        snapshot: bool = True,
+    ) -> None:
         self._conn = connection
         self._write = write
-        cursor = connection.cursor()
-        self._cursor = cursor
-        self.cursor = cursor
-        self.dialect = SQLITE
-        self.customers = SqlCustomers(cursor, SQLITE)
-        self.carts = SqlCarts(cursor, SQLITE)
-        self.orders = SqlOrders(cursor, SQLITE)
-        self.subscriptions = SqlSubscriptions(cursor, SQLITE)
-        self.checkouts = SqlCheckouts(cursor, SQLITE)
-        self.idempotency = SqlIdempotency(cursor, SQLITE, advisory_locks=False)
+        # A read of one statement needs no transaction around it: the statement is its own.
+        self._transaction = write or snapshot
+        self._use(repos)
 
     def __enter__(self) -> SqliteUnitOfWork:
         # IMMEDIATE takes the write lock up front, so two writers never both read and then
         # collide; readers never wait in WAL mode.
-        self._conn.execute("BEGIN IMMEDIATE" if self._write else "BEGIN")
+        if self._transaction:
+            self._conn.execute("BEGIN IMMEDIATE" if self._write else "BEGIN")
         return self
 
     def __exit__(
@@ -38,13 +38,12 @@ class SqliteUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            if exc_type is None:
-                self._conn.execute("COMMIT")
-            else:
-                self._conn.execute("ROLLBACK")
-        finally:
-            self._cursor.close()
+        if not self._transaction:
+            return
+        if exc_type is None:
+            self._conn.execute("COMMIT")
+        else:
+            self._conn.execute("ROLLBACK")
 
 
 class SqliteStore:
@@ -55,10 +54,12 @@ class SqliteStore:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._checkpointer: WalCheckpointer | None = None
 
-    def _connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+    def _connection(self) -> tuple[sqlite3.Connection, Repositories]:
+        """This thread's connection and the repositories over its cursor."""
+        found: tuple[sqlite3.Connection, Repositories] | None = getattr(self._local, "conn", None)
+        if found is None:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives a process crash (every commit is in the WAL before
@@ -66,17 +67,63 @@ class SqliteStore:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=10000")
             conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
+            # Checkpoints run in a thread of their own (WalCheckpointer), not in whichever
+            # commit crosses the WAL's size limit: that commit used to stall for 10-20 ms.
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            found = (conn, Repositories(conn.cursor(), SQLITE, advisory_locks=False))
+            self._local.conn = found
             with self._lock:
                 self._all.append(conn)
-        return conn
+                if self._checkpointer is None:
+                    self._checkpointer = WalCheckpointer(self.path)
+        return found
 
-    def unit_of_work(self, *, write: bool) -> SqliteUnitOfWork:
-        return SqliteUnitOfWork(self._connection(), write=write)
+    def unit_of_work(self, *, write: bool, snapshot: bool = True) -> SqliteUnitOfWork:
+        """One transaction; a read with ``snapshot=False`` runs its statements without one
+        (for a read of a single statement, which is atomic by itself)."""
+        conn, repos = self._connection()
+        return SqliteUnitOfWork(conn, repos, write=write, snapshot=snapshot)
 
     def close(self) -> None:
         with self._lock:
+            if self._checkpointer is not None:
+                self._checkpointer.stop()
+                self._checkpointer = None
             for conn in self._all:
                 conn.close()
             self._all.clear()
         self._local = threading.local()
+
+
+class WalCheckpointer:
+    """Copies the WAL back into the database every :attr:`EVERY` seconds, on a connection and
+    thread of its own. PASSIVE never waits for readers or writers; with several server
+    processes on one file, whichever checkpoints first does the work and the others find
+    little left. The copy's file I/O runs outside the GIL, so requests go on meanwhile."""
+
+    EVERY = 0.5
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="partnercart-wal-checkpoint", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA busy_timeout=1000")
+            while not self._stop.wait(self.EVERY):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    continue  # busy or the file went away; the next round tries again
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)

@@ -41,6 +41,7 @@ async def get_cart(request: Request) -> Response:
         request,
         carts.get_cart,
         write=False,
+        snapshot=False,  # one joined read
         actor=actor,
         customer_id=request.path_params["customer_id"],
         cart_id=request.path_params["cart_id"],

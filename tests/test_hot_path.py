@@ -1,0 +1,29 @@
+"""Helpers on every request's path, made cheap: they must still answer exactly as before."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from partnercart.server.domain.carts import make_etag
+from partnercart.server.domain.ids import is_guid
+
+
+def test_etag_is_the_compact_json_of_id_and_version() -> None:
+    for cart_id in ("5d1c4d4f-0000-4000-8000-000000000001", 'odd"id\\é', ""):
+        for version in (1, 42):
+            expected = json.dumps({"id": cart_id, "version": version}, separators=(",", ":"))
+            assert base64.b64decode(make_etag(cart_id, version)).decode() == expected
+
+
+def test_is_guid_takes_the_36_character_form_only() -> None:
+    assert is_guid("5D1C4D4F-0000-4000-8000-00000000000a")
+    for text in (
+        "5d1c4d4f00004000800000000000000a",
+        "{5d1c4d4f-0000-4000-8000-00000000000a}",
+        "5d1c4d4f-0000-4000-8000-00000000000g",
+        "5d1c4d4f-0000-4000-8000-00000000000a\n",
+        "5d1c4d4f0-000-4000-8000-00000000000a",
+        "",
+    ):
+        assert not is_guid(text), text
