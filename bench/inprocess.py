@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import logging
 import os
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from partnercart.server.http.accesslog import ACCESS_LOGGER
+from partnercart.server.http.accesslog import configure_access_log
 from partnercart.server.http.app import create_app
 from partnercart.server.runtime import build_runtime
 from partnercart.server.services.seed import sample_line_items
@@ -70,7 +69,10 @@ def caller(app: Any, method: str, path: str, headers: dict[str, str], body: byte
             if message["type"] == "http.response.start":
                 status = message["status"]
 
-        await app(_scope(app, method, path, headers), receive, send)
+        scope = _scope(app, method, path, headers)
+        if method != "GET":  # a fresh MS-RequestId per write, as bench/run.py sends
+            scope["headers"].append((b"ms-requestid", str(uuid.uuid4()).encode()))
+        await app(scope, receive, send)
         return status
 
     return call
@@ -176,11 +178,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if not args.no_access_log:
-        handler = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115
-        logger = logging.getLogger(ACCESS_LOGGER)
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
+        configure_access_log(open(os.devnull, "w"))  # noqa: SIM115 - as serve does, to devnull
     asyncio.run(main_async(args))
 
 

@@ -39,6 +39,10 @@ def _partner(runtime: Runtime, headers: list[tuple[bytes, bytes]]) -> str | None
     return None
 
 
+#: A request log row: ``(partner_id, at_micros, packed StoredRequest)``.
+Row = tuple[str | None, int, bytes]
+
+
 class Capture:
     """One request as the gateway saw it; :meth:`entry` makes the log entry from it later."""
 
@@ -77,7 +81,7 @@ class Capture:
             self.response_chunks.append(body)
         self.response_size += len(body)
 
-    def row(self, runtime: Runtime) -> tuple[str | None, int, bytes]:
+    def row(self, runtime: Runtime) -> Row:
         """``(partner_id, at_micros, packed StoredRequest)`` for the request log table."""
         scope = self.scope
         state: dict[str, Any] = scope.get("state") or {}
@@ -110,17 +114,21 @@ class Capture:
 
 
 class LogBuffer:
-    """Captures waiting to be written, in batches: one transaction per ``FLUSH_AFTER`` seconds
+    """Rows waiting to be written, in batches: one transaction per ``FLUSH_AFTER`` seconds
     (or per ``FLUSH_SIZE`` entries) instead of one write transaction per request, which halved
     GET throughput on SQLite. Other processes see an entry within ``FLUSH_AFTER``; this
-    process's own list route flushes first, so it sees its entries at once."""
+    process's own list route flushes first, so it sees its entries at once.
+
+    A capture is packed into its row as its request ends: a queue of captures kept every
+    request's scope, headers and bodies alive until the flush, and the garbage collector
+    walked them over and over (bench/inprocess.py and docs/decisions.md)."""
 
     FLUSH_AFTER = 0.2
     FLUSH_SIZE = 256
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._pending: list[Capture] = []
+        self._pending: list[Row] = []
         self._scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -128,8 +136,13 @@ class LogBuffer:
         return len(self._pending)
 
     def add(self, capture: Capture) -> None:
-        """Queue a capture; the write happens in a task of its own, after this request."""
-        self._pending.append(capture)
+        """Queue a capture's row; the write happens in a task of its own, after this request."""
+        try:
+            row = capture.row(self.runtime)
+        except Exception:  # the answer is already sent; a log line must not fail it
+            log.warning("could not log a request", exc_info=True)
+            return
+        self._pending.append(row)
         if len(self._pending) >= self.FLUSH_SIZE:
             self._start(self.flush())
         elif not self._scheduled:
@@ -145,15 +158,13 @@ class LogBuffer:
         await asyncio.sleep(self.FLUSH_AFTER)
         await self.flush()
 
-    def _take(self) -> list[Capture]:
+    def _take(self) -> list[Row]:
         batch, self._pending = self._pending, []
         self._scheduled = False
         return batch
 
-    def _write(self, batch: list[Capture]) -> None:
-        runtime = self.runtime
-        rows = [capture.row(runtime) for capture in batch]
-        with runtime.services.store.unit_of_work(write=True) as uow:
+    def _write(self, rows: list[Row]) -> None:
+        with self.runtime.services.store.unit_of_work(write=True) as uow:
             requestlog.add_many(uow, rows)
             # Each partner's log is trimmed once per batch.
             for partner_id in {row[0] for row in rows}:
