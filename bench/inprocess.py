@@ -2,10 +2,12 @@
 
     python bench/inprocess.py [--requests 5000] [--profile ROUTE] [--no-request-log]
 
-Prints microseconds of app time per call for the trivial route, GET cart, PUT cart and create
-cart, each next to the trivial route's, so a change to the hot path can be weighed before the
-wrk run (``bench/run.py``) that measures the whole server. ``--profile get`` (or ``put``,
-``create``, ``trivial``) prints a pyinstrument profile of that route instead.
+Prints microseconds of app time per call for the trivial route, GET cart, PUT cart, create
+cart, and create + checkout of a 10-line cart (timed as one call), each next to the trivial
+route's, so a change to the hot path can be weighed before the wrk run (``bench/run.py``) that
+measures the whole server. ``--profile ROUTE`` prints a pyinstrument profile of one route.
+Writes send a fresh MS-RequestId and the access log goes to os.devnull, as ``serve`` would
+write it, unless turned off.
 """
 
 from __future__ import annotations
@@ -50,8 +52,15 @@ def _scope(app: Any, method: str, path: str, headers: dict[str, str]) -> dict[st
     }
 
 
-def caller(app: Any, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> Call:
-    """One request through the app; returns its status."""
+def caller(
+    app: Any,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes = b"",
+    answers: list[bytes] | None = None,
+) -> Call:
+    """One request through the app; returns its status (and keeps its body in ``answers``)."""
 
     async def call() -> int:
         sent = False
@@ -68,6 +77,8 @@ def caller(app: Any, method: str, path: str, headers: dict[str, str], body: byte
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif answers is not None and message["type"] == "http.response.body":
+                answers.append(message.get("body", b""))
 
         scope = _scope(app, method, path, headers)
         if method != "GET":  # a fresh MS-RequestId per write, as bench/run.py sends
@@ -132,6 +143,19 @@ async def main_async(args: argparse.Namespace) -> None:
                 f"/v1/customers/{customer}/carts", content=body, headers=json_headers
             ).json()
             cart_path = f"/v1/customers/{customer}/carts/{cart['id']}"
+            ten = json.dumps({"lineItems": sample_line_items(10)}).encode()
+            made: list[bytes] = []
+            carts_path = f"/v1/customers/{customer}/carts"
+            create_ten = caller(app, "POST", carts_path, json_headers, ten, made)
+
+            async def create_then_checkout() -> int:
+                """``create`` of a 10-line cart and its checkout, timed as one call."""
+                status = await create_ten()
+                cart_id = json.loads(made.pop())["id"]
+                path = f"{carts_path}/{cart_id}/checkout"
+                checked = caller(app, "POST", path, json_headers, b"")
+                return status if status != 201 else await checked()
+
             routes: dict[str, tuple[Call, int]] = {
                 "trivial": (caller(app, "GET", "/_partnercart/ping", {}), 200),
                 "get": (caller(app, "GET", cart_path, auth), 200),
@@ -140,6 +164,7 @@ async def main_async(args: argparse.Namespace) -> None:
                     caller(app, "POST", f"/v1/customers/{customer}/carts", json_headers, body),
                     201,
                 ),
+                "checkout": (create_then_checkout, 201),
             }
             if args.profile:
                 from pyinstrument import Profiler
@@ -168,7 +193,7 @@ async def main_async(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=5000)
-    parser.add_argument("--profile", choices=["trivial", "get", "put", "create"])
+    parser.add_argument("--profile", choices=["trivial", "get", "put", "create", "checkout"])
     parser.add_argument("--rounds", type=int, default=5, help="batches per route (best kept)")
     parser.add_argument("--no-request-log", action="store_true")
     parser.add_argument(

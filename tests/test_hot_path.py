@@ -27,3 +27,19 @@ def test_is_guid_takes_the_36_character_form_only() -> None:
         "",
     ):
         assert not is_guid(text), text
+
+
+def test_timestamps_have_seven_digits_in_utc() -> None:
+    import datetime as dt
+
+    from partnercart.schema.timefmt import format_timestamp
+
+    plus_two = dt.timezone(dt.timedelta(hours=2))
+    cases = {
+        dt.datetime(2021, 8, 18, 17, 29, 52, 351749, tzinfo=dt.UTC): "2021-08-18T17:29:52.3517490Z",
+        dt.datetime(2021, 8, 18, 17, 29, 52): "2021-08-18T17:29:52.0000000Z",
+        dt.datetime(2021, 8, 19, 1, 0, 0, 1, tzinfo=plus_two): "2021-08-18T23:00:00.0000010Z",
+        dt.datetime(999, 1, 2, tzinfo=dt.UTC): "0999-01-02T00:00:00.0000000Z",
+    }
+    for moment, text in cases.items():
+        assert format_timestamp(moment) == text

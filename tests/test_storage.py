@@ -231,3 +231,23 @@ def test_sqlite_checkpoints_in_the_background(tmp_path: Path) -> None:
             time.sleep(0.1)
     finally:
         store.close()
+
+
+def test_a_new_sqlite_database_gets_16k_pages_and_an_old_one_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    fresh = DatabaseUrl.parse(f"sqlite:///{tmp_path / 'new' / 'pc.db'}")
+    migrate.upgrade(fresh)
+    older = tmp_path / "old.db"
+    with sqlite3.connect(older) as conn:
+        conn.execute("CREATE TABLE before_us (x)")
+    migrate.upgrade(DatabaseUrl.parse(f"sqlite:///{older}"))
+    for path, size in ((tmp_path / "new" / "pc.db", migrate.SQLITE_PAGE_SIZE), (older, 4096)):
+        conn = sqlite3.connect(path)
+        try:
+            assert conn.execute("PRAGMA page_size").fetchone()[0] == size
+            assert conn.execute("SELECT count(*) FROM carts").fetchone()[0] == 0
+        finally:
+            conn.close()

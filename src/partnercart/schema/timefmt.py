@@ -8,7 +8,9 @@ import datetime as dt
 def format_timestamp(moment: dt.datetime) -> str:
     """``2021-08-18T17:29:52.3517490Z``: .NET's round-trip format, which has 100 ns ticks."""
     utc = moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond:06d}0Z"
+    # isoformat is C code (strftime-style formatting cost a checkout of ten lines 0.1 ms);
+    # it ends in "+00:00", which becomes the seventh digit and "Z".
+    return utc.isoformat(timespec="microseconds")[:-6] + "0Z"
 
 
 def parse_timestamp(text: str) -> dt.datetime:

@@ -124,7 +124,7 @@ class LogBuffer:
     walked them over and over (bench/inprocess.py and docs/decisions.md)."""
 
     FLUSH_AFTER = 0.2
-    FLUSH_SIZE = 256
+    FLUSH_SIZE = 64
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
