@@ -45,7 +45,11 @@ def authenticate(request: Request) -> Actor:
     """The caller's partner and user, from ``Authorization: Bearer <JWT>``; 401 otherwise.
     Then the partner's rate limit, if one is set."""
     runtime: Runtime = request.app.state.runtime
-    actor = actor_from_header(runtime, request.headers.get("authorization"))
+    state = request.scope.get("state") or {}
+    header = state.get("authorization")
+    if header is None:  # the gateway found none (or did not run)
+        header = request.headers.get("authorization")
+    actor = actor_from_header(runtime, header)
     # For the access log and the request log, which run outside the handler.
     request.scope.setdefault("state", {})["partner_id"] = actor.partner_id
     throttle: Throttle | None = getattr(request.app.state, "throttle", None)

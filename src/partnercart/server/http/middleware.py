@@ -124,7 +124,7 @@ class Gateway:
         if path != scope["path"]:
             scope["path"] = path
             scope["raw_path"] = path.encode()
-        request_id = correlation_id = cv = locale = None
+        request_id = correlation_id = cv = locale = authorization = None
         for key, value in scope["headers"]:
             if key[:3] == b"ms-":
                 if key == b"ms-requestid":
@@ -133,6 +133,8 @@ class Gateway:
                     correlation_id = value
                 elif key == b"ms-cv":
                     cv = value
+            elif key == b"authorization" and authorization is None:
+                authorization = value  # the first, as Starlette's Headers.get finds it
             elif key == b"x-locale":
                 locale = value
         sent_request_id = _clean_bytes(request_id)
@@ -142,6 +144,8 @@ class Gateway:
         state["request_id"] = request_id_text
         state["request_id_sent"] = sent_request_id is not None
         state["correlation_id"] = correlation
+        # For authenticate(), which would otherwise build Starlette's Headers to find it.
+        state["authorization"] = None if authorization is None else authorization.decode("latin-1")
         extra = [
             (b"ms-requestid", request_id_text.encode()),
             (b"ms-correlationid", correlation.encode()),

@@ -11,6 +11,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -157,6 +158,9 @@ class _Verified:
     claims: Mapping[str, Any]
     kid: str
     key: PublicKey
+    #: The window, leeway included, in seconds since the epoch: a repeat compares two floats.
+    valid_from: float
+    valid_until: float
 
 
 class TokenVerifier:
@@ -179,13 +183,25 @@ class TokenVerifier:
         (401, code 400) with the reason otherwise."""
         known = self._verified.get(token)
         if known is not None and self._keys.find(known.kid) is known.key:
-            self._check_times(known.claims, now)
+            if not known.valid_from <= now.timestamp() < known.valid_until:
+                self._check_times(known.claims, now)  # raises, saying why
             return known.actor, known.claims
         actor, claims, kid, key = self._verify_fully(token, now)
         if len(self._verified) >= self._cache_size:
             self._verified.clear()
         frozen = MappingProxyType(claims)
-        self._verified[token] = _Verified(actor, frozen, kid, key)
+        leeway = self._policy.leeway.total_seconds()
+        exp = _number(claims, "exp")
+        nbf = _number(claims, "nbf")
+        assert exp is not None  # _verify_fully checked it
+        self._verified[token] = _Verified(
+            actor,
+            frozen,
+            kid,
+            key,
+            valid_from=-math.inf if nbf is None else nbf - leeway,
+            valid_until=exp + leeway,
+        )
         return actor, frozen
 
     def _verify_fully(
