@@ -227,6 +227,7 @@ def render(results: list[ScaleResult], args: argparse.Namespace, placement: Plac
             f"p99 ratio {large.size:,} / {small.size:,}: {p99_ratio:.2f}x "
             f"(target <= 1.2x: {verdict}); per round "
             + ", ".join(f"{x:.2f}x" for x in pairs)
+            + f" (median {statistics.median(pairs):.2f}x, the rounds being paired as in run.py)"
             + f"; p50 ratio {p50_ratio:.2f}x",
         ]
         rss = (large.rss_end_kib or 0) / 1024
