@@ -13,8 +13,9 @@ takes a fresh snapshot, which holds everything a previous holder of the key comm
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
+
+import msgspec
 
 from partnercart.server.domain.idempotency import StoredResponse
 from partnercart.server.storage.sql import Cursor, Dialect, from_micros, to_micros
@@ -65,7 +66,7 @@ class SqlIdempotency:
             request_id=row[1],
             fingerprint=row[2],
             status=int(row[3]),
-            headers=tuple((str(k), str(v)) for k, v in json.loads(row[4])),
+            headers=tuple((str(k), str(v)) for k, v in msgspec.json.decode(row[4])),
             body=bytes(row[5]),
             created_at=from_micros(row[6]),
             expires_at=from_micros(row[7]),
@@ -80,7 +81,7 @@ class SqlIdempotency:
                 record.request_id,
                 record.fingerprint,
                 record.status,
-                json.dumps([list(pair) for pair in record.headers]),
+                msgspec.json.encode(record.headers).decode(),
                 record.body,
                 to_micros(record.created_at),
                 to_micros(record.expires_at),
