@@ -92,3 +92,40 @@ def test_request_log_keeps_the_newest(db_api: Api, monkeypatch: Any) -> None:
     with db_api.runtime.services.store.unit_of_work(write=False) as uow:
         count = rows(uow, "SELECT COUNT(*) FROM control_requests")[0][0]
     assert count == 3
+
+
+def test_request_log_batches_write_only_the_rows_that_would_be_kept(
+    db_api: Api, monkeypatch: Any
+) -> None:
+    """A batch holding more than KEEP requests of one partner inserts only the newest KEEP, in
+    order; another partner's rows in the same batch are inserted as they are. The log then
+    reads as if every row had been written and trimmed."""
+    from partnercart.server.control import requestlog
+    from partnercart.server.http.requestlog import LogBuffer
+
+    inserted: list[str | None] = []
+    add_many = requestlog.add_many
+
+    def counting(uow: Any, rows_: list[Any]) -> None:
+        inserted.extend(row[0] for row in rows_)
+        add_many(uow, rows_)
+
+    monkeypatch.setattr(requestlog, "add_many", counting)
+    monkeypatch.setattr(requestlog, "KEEP", 3)
+    monkeypatch.setattr(LogBuffer, "FLUSH_AFTER", 30.0)  # only the list route flushes
+    admin = Admin(db_api)
+    other = db_api.as_partner(str(uuid.uuid4()))
+    customer = db_api.new_customer()
+    other.get("/v1/customers")
+    paths = [f"/v1/customers/{customer}?n={n}" for n in range(6)]
+    for path in paths:
+        db_api.get(path)
+    items = admin.ok("GET", f"/requests?partner={db_api.partner_id}&limit=3")["items"]
+    assert [i["query"] for i in items] == ["n=5", "n=4", "n=3"]
+    [theirs] = admin.ok("GET", f"/requests?partner={other.partner_id}&limit=3")["items"]
+    assert theirs["path"] == "/v1/customers"
+    with db_api.runtime.services.store.unit_of_work(write=False) as uow:
+        assert rows(uow, "SELECT COUNT(*) FROM control_requests")[0][0] == 4
+    assert sorted(inserted, key=str) == sorted(
+        [db_api.partner_id] * 3 + [other.partner_id], key=str
+    )

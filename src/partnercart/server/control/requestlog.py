@@ -36,12 +36,14 @@ class LoggedRequest(msgspec.Struct, rename="camel", kw_only=True):
     dropped: bool = False
 
 
-class StoredRequest(msgspec.Struct, array_like=True, kw_only=True):
+class StoredRequest(msgspec.Struct, array_like=True, kw_only=True, gc=False):
     """A request as it is stored: the parts as the server saw them, as bytes, in MessagePack.
 
     Turning header lists and bodies into text, and the whole into JSON, is left to the reader
     (:func:`recent`): the log is written on every request and read by a person now and then.
-    Credentials are already redacted here; nothing secret reaches the database.
+    Credentials are redacted before a row is packed; nothing secret reaches the database.
+    Not tracked by the garbage collector (``gc=False``): it holds bytes, strings and lists of
+    byte pairs, never a cycle, and many wait in the request log's buffer.
     """
 
     method: str

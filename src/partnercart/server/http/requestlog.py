@@ -41,6 +41,8 @@ def _partner(runtime: Runtime, headers: list[tuple[bytes, bytes]]) -> str | None
 
 #: A request log row: ``(partner_id, at_micros, packed StoredRequest)``.
 Row = tuple[str | None, int, bytes]
+#: A request waiting in the buffer: ``(partner_id, at_micros, StoredRequest)``.
+Pending = tuple[str | None, int, StoredRequest]
 
 
 class Capture:
@@ -81,8 +83,10 @@ class Capture:
             self.response_chunks.append(body)
         self.response_size += len(body)
 
-    def row(self, runtime: Runtime) -> Row:
-        """``(partner_id, at_micros, packed StoredRequest)`` for the request log table."""
+    def pending(self, runtime: Runtime) -> Pending:
+        """What the buffer keeps until its batch is written: the partner, the instant and the
+        request as it will be stored, its header lists still raw (:func:`packed` redacts them
+        and packs the rows that are written; most rows of a busy second never are)."""
         scope = self.scope
         state: dict[str, Any] = scope.get("state") or {}
         dropped = bool(state.get("drop_connection"))
@@ -98,10 +102,10 @@ class Capture:
             duration_ms=round(self.duration * 1000, 3),
             request_id=state.get("request_id"),
             correlation_id=state.get("correlation_id"),
-            request_headers=stored_headers(scope["headers"]),
+            request_headers=scope["headers"],
             request_body=b"".join(self.request_chunks)[: BODY_LIMIT + 1],
             request_size=self.request_size,
-            response_headers=stored_headers(self.response_headers),
+            response_headers=self.response_headers,
             response_body=b"".join(self.response_chunks)[: BODY_LIMIT + 1],
             response_size=self.response_size,
             fault=state.get("fault"),
@@ -110,25 +114,39 @@ class Capture:
             dropped=dropped,
         )
         partner = state.get("partner_id") or _partner(runtime, scope["headers"])
-        return partner, to_micros(self.wall), requestlog.pack(stored)
+        return partner, to_micros(self.wall), stored
+
+
+def packed(pending: Pending) -> Row:
+    """The table row of a pending request: credentials redacted, header values cut, packed."""
+    partner, at, stored = pending
+    stored.request_headers = stored_headers(stored.request_headers)
+    stored.response_headers = stored_headers(stored.response_headers)
+    return partner, at, requestlog.pack(stored)
 
 
 class LogBuffer:
-    """Rows waiting to be written, in batches: one transaction per ``FLUSH_AFTER`` seconds
-    (or per ``FLUSH_SIZE`` entries) instead of one write transaction per request, which halved
-    GET throughput on SQLite. Other processes see an entry within ``FLUSH_AFTER``; this
+    """Rows waiting to be written, in batches: once per ``FLUSH_AFTER`` seconds (or as soon as
+    ``FLUSH_SIZE`` rows wait), instead of one write transaction per request, which halved GET
+    throughput on SQLite. Other processes see an entry within about ``FLUSH_AFTER``; this
     process's own list route flushes first, so it sees its entries at once.
+
+    The table keeps the newest ``KEEP`` rows per partner, so of a batch only the newest ``KEEP``
+    per partner are written: under load most rows would have been written and trimmed again in
+    the same second. The write runs in a worker thread, ``CHUNK`` rows per transaction, so the
+    event loop (and another writer waiting for SQLite's lock) is never held for long.
 
     A capture is packed into its row as its request ends: a queue of captures kept every
     request's scope, headers and bodies alive until the flush, and the garbage collector
     walked them over and over (bench/inprocess.py and docs/decisions.md)."""
 
-    FLUSH_AFTER = 0.2
-    FLUSH_SIZE = 64
+    FLUSH_AFTER = 1.0
+    FLUSH_SIZE = 4096
+    CHUNK = 64
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._pending: list[Row] = []
+        self._pending: list[Pending] = []
         self._scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -138,7 +156,7 @@ class LogBuffer:
     def add(self, capture: Capture) -> None:
         """Queue a capture's row; the write happens in a task of its own, after this request."""
         try:
-            row = capture.row(self.runtime)
+            row = capture.pending(self.runtime)
         except Exception:  # the answer is already sent; a log line must not fail it
             log.warning("could not log a request", exc_info=True)
             return
@@ -158,15 +176,34 @@ class LogBuffer:
         await asyncio.sleep(self.FLUSH_AFTER)
         await self.flush()
 
-    def _take(self) -> list[Row]:
+    def _take(self) -> list[Pending]:
         batch, self._pending = self._pending, []
         self._scheduled = False
         return batch
 
-    def _write(self, rows: list[Row]) -> None:
-        with self.runtime.services.store.unit_of_work(write=True) as uow:
-            requestlog.add_many(uow, rows)
-            # Each partner's log is trimmed once per batch.
+    @staticmethod
+    def _newest(rows: list[Pending]) -> list[Pending]:
+        """The rows the table would still hold after trimming: the newest ``KEEP`` per partner,
+        in their order."""
+        keep = requestlog.KEEP
+        seen: dict[str | None, int] = {}
+        kept: list[Pending] = []
+        for row in reversed(rows):
+            count = seen.get(row[0], 0)
+            if count < keep:
+                seen[row[0]] = count + 1
+                kept.append(row)
+        kept.reverse()
+        return kept
+
+    def _write(self, batch: list[Pending]) -> None:
+        store = self.runtime.services.store
+        rows = [packed(pending) for pending in self._newest(batch)]
+        for start in range(0, len(rows), self.CHUNK):
+            with store.unit_of_work(write=True) as uow:
+                requestlog.add_many(uow, rows[start : start + self.CHUNK])
+        # Each partner's log is trimmed once per batch.
+        with store.unit_of_work(write=True) as uow:
             for partner_id in {row[0] for row in rows}:
                 requestlog.trim_log(uow, partner_id)
 
@@ -175,10 +212,7 @@ class LogBuffer:
         if not batch:
             return
         try:
-            if self.runtime.services.store.blocking:
-                await anyio.to_thread.run_sync(functools.partial(self._write, batch))
-            else:
-                self._write(batch)
+            await anyio.to_thread.run_sync(functools.partial(self._write, batch))
         except Exception:  # the answers are already sent; lost log lines must not fail them
             log.warning("could not write %d request log entries", len(batch), exc_info=True)
 
