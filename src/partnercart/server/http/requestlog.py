@@ -1,10 +1,10 @@
 """The request log's capture: what the gateway keeps of each Partner Center request, and the
 buffer that writes the entries in batches.
 
-On the request path only references are kept (the header lists, the body chunks, a few state
-values). The stored row is made when its batch is written, from the raw bytes (MessagePack,
-see :class:`~partnercart.server.control.requestlog.StoredRequest`); the readable entry only when
-somebody reads the log.
+While a request runs only references are kept (the header lists, the body chunks); when it
+ends the buffer keeps a :class:`~partnercart.server.control.requestlog.StoredRequest` with its
+header lists still raw. Redaction and MessagePack happen for the rows that are written (see
+:class:`LogBuffer`); the readable entry is made only when somebody reads the log.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ Pending = tuple[str | None, int, StoredRequest]
 
 
 class Capture:
-    """One request as the gateway saw it; :meth:`entry` makes the log entry from it later."""
+    """One request as the gateway saw it; :meth:`pending` turns it into what the buffer keeps
+    when the request ends."""
 
     __slots__ = (
         "duration",
