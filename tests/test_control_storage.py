@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
+
+from starlette.testclient import TestClient
 
 from partnercart.server.control.clocks import ClockSource
 from partnercart.server.control.faults import FaultBook
 from partnercart.server.control.store import rows
-from tests.conftest import Api, customer_body
+from partnercart.server.domain.clock import ManualClock
+from partnercart.server.http.app import create_app
+from tests.conftest import Api, customer_body, make_runtime
 from tests.control_helpers import Admin, new_cart
 
 
@@ -129,3 +134,24 @@ def test_request_log_batches_write_only_the_rows_that_would_be_kept(
     assert sorted(inserted, key=str) == sorted(
         [db_api.partner_id] * 3 + [other.partner_id], key=str
     )
+
+
+def test_a_server_shutting_down_writes_the_log_it_still_holds(
+    tmp_path: Path, clock: ManualClock, database_url: str, monkeypatch: Any
+) -> None:
+    """With the next timed write far away, the lifespan's end writes what waits."""
+    from partnercart.server.http.requestlog import LogBuffer
+
+    monkeypatch.setattr(LogBuffer, "FLUSH_AFTER", 30.0)
+    runtime = make_runtime(tmp_path, clock, database_url)
+    try:
+        with TestClient(create_app(runtime)) as client:
+            partner = Api(client, runtime, str(uuid.uuid4()))
+            for _ in range(3):
+                assert partner.get("/v1/customers").status_code == 200
+            with runtime.services.store.unit_of_work(write=False) as uow:
+                assert rows(uow, "SELECT COUNT(*) FROM control_requests")[0][0] == 0
+        with runtime.services.store.unit_of_work(write=False) as uow:
+            assert rows(uow, "SELECT COUNT(*) FROM control_requests")[0][0] == 3
+    finally:
+        runtime.close()

@@ -39,7 +39,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> Starlette:
         try:
             yield
         finally:
-            buffer.flush_now()
+            await buffer.close()
             if owns_runtime:
                 runtime.close()
 

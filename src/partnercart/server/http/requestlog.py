@@ -162,7 +162,7 @@ class LogBuffer:
             log.warning("could not log a request", exc_info=True)
             return
         self._pending.append(row)
-        if len(self._pending) >= self.FLUSH_SIZE:
+        if len(self._pending) == self.FLUSH_SIZE:  # once per crossing: the flush empties it
             self._start(self.flush())
         elif not self._scheduled:
             self._scheduled = True
@@ -217,8 +217,17 @@ class LogBuffer:
         except Exception:  # the answers are already sent; lost log lines must not fail them
             log.warning("could not write %d request log entries", len(batch), exc_info=True)
 
+    async def close(self) -> None:
+        """At shutdown: stop the timers, let writes already in a worker thread finish (a
+        thread cannot be interrupted, so awaiting it is safe), then write the rest."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.flush_now()
+
     def flush_now(self) -> None:
-        """Write what is pending, synchronously (at shutdown)."""
+        """Write what is pending, synchronously."""
         batch = self._take()
         if batch:
             try:
