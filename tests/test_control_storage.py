@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from pathlib import Path
 from typing import Any
@@ -153,5 +154,113 @@ def test_a_server_shutting_down_writes_the_log_it_still_holds(
                 assert rows(uow, "SELECT COUNT(*) FROM control_requests")[0][0] == 0
         with runtime.services.store.unit_of_work(write=False) as uow:
             assert rows(uow, "SELECT COUNT(*) FROM control_requests")[0][0] == 3
+    finally:
+        runtime.close()
+
+
+def _pending_rows(partner: str, count: int) -> list[Any]:
+    from partnercart.server.control.requestlog import StoredRequest
+
+    return [
+        (
+            partner,
+            1_000_000 + n,
+            StoredRequest(
+                method="GET",
+                path=f"/v1/customers?n={n}",
+                route=None,
+                query=f"n={n}".encode(),
+                status=200,
+                duration_ms=0.1,
+                request_id=None,
+                correlation_id=None,
+                request_headers=[(b"authorization", b"Bearer secret")],
+                request_body=b"",
+                request_size=0,
+                response_headers=[],
+                response_body=b"{}",
+                response_size=2,
+            ),
+        )
+        for n in range(count)
+    ]
+
+
+def test_a_request_log_batch_is_written_in_order_and_trimmed(
+    tmp_path: Path, clock: ManualClock, database_url: str, monkeypatch: Any
+) -> None:
+    """A batch far larger than one step lands whole, in order, trimmed to KEEP, with the
+    credentials redacted; on SQLite the event loop runs other work between the steps."""
+    import asyncio
+
+    from partnercart.server.control import requestlog
+    from partnercart.server.http.requestlog import LogBuffer
+
+    monkeypatch.setattr(requestlog, "KEEP", 50)
+    runtime = make_runtime(tmp_path, clock, database_url)
+    partner = str(uuid.uuid4())
+    try:
+        buffer = LogBuffer(runtime)
+        for _ in range(2):  # the second batch makes the first one's rows surplus
+            buffer._pending.extend(_pending_rows(partner, 40))
+
+        async def main() -> list[str]:
+            seen: list[str] = []
+
+            async def ticker() -> None:
+                while True:
+                    seen.append("tick")
+                    await asyncio.sleep(0)
+
+            def counting(uow: Any, rows_: list[Any]) -> None:
+                seen.append("step")
+                add(uow, rows_)
+
+            add = requestlog.add_many
+            monkeypatch.setattr(requestlog, "add_many", counting)
+            task = asyncio.create_task(ticker())
+            await asyncio.sleep(0)
+            await buffer.flush()
+            task.cancel()
+            return seen
+
+        seen = asyncio.run(main())
+        with runtime.services.store.unit_of_work(write=False) as uow:
+            logged = requestlog.recent(uow, partner_id=partner, limit=1000)
+        assert [entry.query for entry in logged] == [f"n={n}" for n in range(39, -1, -1)] + [
+            f"n={n}" for n in range(39, 29, -1)
+        ]
+        assert all(e.request_headers == {"authorization": "<redacted>"} for e in logged)
+        steps = [i for i, what in enumerate(seen) if what == "step"]
+        if runtime.services.store.blocking:  # PostgreSQL: a worker thread, CHUNK rows a go
+            assert len(steps) == 1
+        else:
+            assert len(steps) == 50 // LogBuffer.STEP + 1
+            assert all("tick" in seen[a:b] for a, b in itertools.pairwise(steps))
+    finally:
+        runtime.close()
+
+
+def test_trimming_the_log_in_steps_deletes_at_most_so_many(
+    tmp_path: Path, clock: ManualClock, database_url: str, monkeypatch: Any
+) -> None:
+    from partnercart.server.control import requestlog
+    from partnercart.server.http.requestlog import packed
+
+    monkeypatch.setattr(requestlog, "KEEP", 10)
+    runtime = make_runtime(tmp_path, clock, database_url)
+    partner = str(uuid.uuid4())
+    try:
+        store = runtime.services.store
+        with store.unit_of_work(write=True) as uow:
+            requestlog.add_many(uow, [packed(p) for p in _pending_rows(partner, 25)])
+        removed = []
+        for _ in range(4):
+            with store.unit_of_work(write=True) as uow:
+                removed.append(requestlog.trim_log(uow, partner, at_most=6))
+        assert removed == [6, 6, 3, 0]
+        with store.unit_of_work(write=False) as uow:
+            left = requestlog.recent(uow, partner_id=partner, limit=100)
+        assert [e.query for e in left] == [f"n={n}" for n in range(24, 14, -1)]
     finally:
         runtime.close()

@@ -142,19 +142,26 @@ def _entry(row_id: int, partner_id: str | None, at_micros: int, body: bytes) -> 
     )
 
 
-def trim_log(uow: Any, partner_id: str | None) -> None:
-    """Keep the newest ``KEEP`` entries of one partner (or of requests with no partner)."""
+def trim_log(uow: Any, partner_id: str | None, *, at_most: int | None = None) -> int:
+    """Keep the newest ``KEEP`` entries of one partner (or of requests with no partner); with
+    ``at_most``, delete no more than that many of the oldest surplus rows. Returns how many rows
+    went."""
     params: tuple[str, ...] = ()
     if partner_id is None:
         where = "partner_id IS NULL"
     else:
         where, params = "partner_id = ?", (partner_id,)
-    run(
-        uow,
-        f"DELETE FROM control_requests WHERE {where} AND id <= (SELECT id FROM "
-        f"control_requests WHERE {where} ORDER BY id DESC LIMIT 1 OFFSET {KEEP})",
-        params * 2,
+    surplus = (
+        f"SELECT id FROM control_requests WHERE {where} ORDER BY id DESC LIMIT 1 OFFSET {KEEP}"
     )
+    if at_most is None:
+        sql = f"DELETE FROM control_requests WHERE {where} AND id <= ({surplus})"
+    else:
+        sql = (
+            f"DELETE FROM control_requests WHERE id IN (SELECT id FROM control_requests "
+            f"WHERE {where} AND id <= ({surplus}) ORDER BY id LIMIT {int(at_most)})"
+        )
+    return int(run(uow, sql, params * 2).rowcount)
 
 
 def recent(uow: Any, *, partner_id: str | None, limit: int) -> list[LoggedRequest]:
