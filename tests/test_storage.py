@@ -12,6 +12,7 @@ import pytest
 
 from partnercart.server.domain.records import CartRecord, CustomerRecord
 from partnercart.server.storage import DatabaseUrl, migrate, open_store
+from partnercart.server.storage import sqlite as sqlite_store
 from tests.conftest import START, Api
 
 
@@ -211,20 +212,23 @@ def _in_transaction(uow: Any) -> bool:
 
 
 def test_sqlite_checkpoints_in_the_background(tmp_path: Path) -> None:
-    """No commit checkpoints (autocheckpoint is off); the store's own thread copies the WAL
-    into the database file within a second or so."""
+    """The store's own thread copies the WAL into the database file within a second or so,
+    though no commit reached the writers' checkpoint size."""
     url = DatabaseUrl.parse(f"sqlite:///{tmp_path / 'pc.db'}")
     migrate.upgrade(url)
     store = open_store(url)
     try:
         with store.unit_of_work(write=False) as uow:
-            assert uow.cursor.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+            page = uow.cursor.execute("PRAGMA page_size").fetchone()[0]
+            limit = uow.cursor.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+            assert limit * page == sqlite_store.WAL_LIMIT
         before = (tmp_path / "pc.db").stat().st_size
         customer = _customer("p")
         with store.unit_of_work(write=True) as uow:
             uow.customers.add(customer)
             for _ in range(200):
                 uow.carts.add(CartRecord(**{**_fields(_cart(customer)), "body": b"x" * 8000}))
+        assert (tmp_path / "pc.db-wal").stat().st_size < sqlite_store.WAL_LIMIT
         deadline = time.monotonic() + 10
         while (tmp_path / "pc.db").stat().st_size < before + 1_000_000:
             assert time.monotonic() < deadline, "the WAL was not checkpointed"
@@ -233,7 +237,31 @@ def test_sqlite_checkpoints_in_the_background(tmp_path: Path) -> None:
         store.close()
 
 
-def test_a_new_sqlite_database_gets_16k_pages_and_an_old_one_keeps_its_own(
+def test_the_sqlite_wal_stays_bounded_under_steady_writes(tmp_path: Path) -> None:
+    """Writes one after another, 40 MB of them, with the checkpoint thread running: the WAL
+    starts over instead of growing (a checkpoint in another thread alone never lets it)."""
+    url = DatabaseUrl.parse(f"sqlite:///{tmp_path / 'pc.db'}")
+    migrate.upgrade(url)
+    store = open_store(url)
+    wal = tmp_path / "pc.db-wal"
+    try:
+        customer = _customer("p")
+        with store.unit_of_work(write=True) as uow:
+            uow.customers.add(customer)
+        largest = 0
+        for _ in range(5000):
+            with store.unit_of_work(write=True) as uow:
+                uow.carts.add(CartRecord(**{**_fields(_cart(customer)), "body": b"x" * 8000}))
+            largest = max(largest, wal.stat().st_size)
+        # One transaction past the limit before the writer checkpoints, plus a little.
+        assert largest < 2 * sqlite_store.WAL_LIMIT
+        with store.unit_of_work(write=False) as uow:
+            assert uow.cursor.execute("SELECT count(*) FROM carts").fetchone()[0] == 5000
+    finally:
+        store.close()
+
+
+def test_a_new_sqlite_database_gets_our_page_size_and_an_old_one_keeps_its_own(
     tmp_path: Path,
 ) -> None:
     import sqlite3
@@ -242,9 +270,10 @@ def test_a_new_sqlite_database_gets_16k_pages_and_an_old_one_keeps_its_own(
     migrate.upgrade(fresh)
     older = tmp_path / "old.db"
     with sqlite3.connect(older) as conn:
+        conn.execute("PRAGMA page_size=8192")
         conn.execute("CREATE TABLE before_us (x)")
     migrate.upgrade(DatabaseUrl.parse(f"sqlite:///{older}"))
-    for path, size in ((tmp_path / "new" / "pc.db", migrate.SQLITE_PAGE_SIZE), (older, 4096)):
+    for path, size in ((tmp_path / "new" / "pc.db", migrate.SQLITE_PAGE_SIZE), (older, 8192)):
         conn = sqlite3.connect(path)
         try:
             assert conn.execute("PRAGMA page_size").fetchone()[0] == size
