@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 
 from partnercart.server.domain.carts import make_etag
 from partnercart.server.domain.ids import is_guid
+from tests.conftest import Api
 
 
 def test_etag_is_the_compact_json_of_id_and_version() -> None:
@@ -43,3 +45,28 @@ def test_timestamps_have_seven_digits_in_utc() -> None:
     }
     for moment, text in cases.items():
         assert format_timestamp(moment) == text
+
+
+def test_made_up_ids_are_version_4_guids_and_differ() -> None:
+    from partnercart.server.http.middleware import trace_id
+
+    made = [trace_id() for _ in range(2000)]
+    assert len(set(made)) == len(made)
+    for text in made:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+
+
+def test_negotiation_reads_the_accept_header_the_gateway_found(api: Api) -> None:
+    """The first Accept header decides, as Starlette's header mapping would have it."""
+    headers = [("Accept", "application/xml"), ("Accept", "application/json")]
+    answer = api.client.get("/v1/customers", headers=api.headers() | dict(headers[:1]))
+    assert answer.headers["content-type"].startswith("application/xml")
+    answer = api.client.get(
+        "/v1/customers",
+        headers=[*api.headers().items(), *headers],
+    )
+    assert answer.headers["content-type"].startswith("application/xml")
+    answer = api.client.get("/v1/customers", headers=api.headers() | {"Accept": "image/png"})
+    assert answer.status_code == 406

@@ -193,7 +193,13 @@ _choose_cached = functools.lru_cache(maxsize=256)(negotiated)
 def negotiate(request: Request, *, fallback: bool = False) -> str:
     """The response media type for the request's ``Accept`` (quality values honoured); 406
     when nothing can be produced, or JSON with ``fallback`` (error bodies)."""
-    accept = request.headers.get("accept")
+    state = request.scope.get("state")
+    # The gateway found the header already; without it (an app built without the gateway),
+    # Starlette's header mapping does.
+    if state is not None and "accept" in state:
+        accept: str | None = state["accept"]
+    else:
+        accept = request.headers.get("accept")
     chosen = choose(accept)
     if chosen is None:
         if fallback:

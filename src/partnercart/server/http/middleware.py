@@ -8,7 +8,6 @@ import os
 import random
 import socket
 import time
-import uuid
 from email.utils import formatdate
 from typing import Any
 
@@ -37,6 +36,18 @@ def extend_cv(vector: str | None) -> str:
     # A trace id, not a secret: the fast generator is enough (os.urandom is a system call).
     base = base64.b64encode(random.getrandbits(96).to_bytes(12, "big")).decode()[:16]
     return f"{base}.0"
+
+
+_VARIANT = "89ab"
+
+
+def trace_id() -> str:
+    """A made-up ``MS-RequestId`` or ``MS-CorrelationId``: a version 4 GUID from the fast
+    generator (an id to trace by, never a secret or a key; the caller's own ``MS-RequestId`` is
+    the one that deduplicates). ``str(uuid.uuid4())`` reads ``os.urandom``, a system call, and
+    builds a UUID object on every request that sends no id."""
+    h = f"{random.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -124,7 +135,7 @@ class Gateway:
         if path != scope["path"]:
             scope["path"] = path
             scope["raw_path"] = path.encode()
-        request_id = correlation_id = cv = locale = authorization = None
+        request_id = correlation_id = cv = locale = authorization = accept = None
         for key, value in scope["headers"]:
             if key[:3] == b"ms-":
                 if key == b"ms-requestid":
@@ -135,17 +146,21 @@ class Gateway:
                     cv = value
             elif key == b"authorization" and authorization is None:
                 authorization = value  # the first, as Starlette's Headers.get finds it
+            elif key == b"accept" and accept is None:
+                accept = value
             elif key == b"x-locale":
                 locale = value
         sent_request_id = _clean_bytes(request_id)
-        request_id_text = sent_request_id or str(uuid.uuid4())
-        correlation = _clean_bytes(correlation_id) or str(uuid.uuid4())
+        request_id_text = sent_request_id or trace_id()
+        correlation = _clean_bytes(correlation_id) or trace_id()
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id_text
         state["request_id_sent"] = sent_request_id is not None
         state["correlation_id"] = correlation
         # For authenticate(), which would otherwise build Starlette's Headers to find it.
         state["authorization"] = None if authorization is None else authorization.decode("latin-1")
+        # For media.negotiate(), likewise.
+        state["accept"] = None if accept is None else accept.decode("latin-1")
         extra = [
             (b"ms-requestid", request_id_text.encode()),
             (b"ms-correlationid", correlation.encode()),
