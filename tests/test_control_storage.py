@@ -189,8 +189,9 @@ def _pending_rows(partner: str, count: int) -> list[Any]:
 def test_a_request_log_batch_is_written_in_order_and_trimmed(
     tmp_path: Path, clock: ManualClock, database_url: str, monkeypatch: Any
 ) -> None:
-    """A batch far larger than one step lands whole, in order, trimmed to KEEP, with the
-    credentials redacted; on SQLite the event loop runs other work between the steps."""
+    """A batch far larger than one step lands whole, in order, no more than KEEP of a partner,
+    with the credentials redacted; on SQLite the event loop runs other work between the
+    steps."""
     import asyncio
 
     from partnercart.server.control import requestlog
@@ -201,11 +202,13 @@ def test_a_request_log_batch_is_written_in_order_and_trimmed(
     partner = str(uuid.uuid4())
     try:
         buffer = LogBuffer(runtime)
-        for _ in range(2):  # the second batch makes the first one's rows surplus
-            buffer._pending.extend(_pending_rows(partner, 40))
 
         async def main() -> list[str]:
             seen: list[str] = []
+            for _ in range(2):  # the second round pushes most of the first out
+                for row in _pending_rows(partner, 40):
+                    buffer.keep(row)
+            assert len(buffer) == 50
 
             async def ticker() -> None:
                 while True:
@@ -264,3 +267,87 @@ def test_trimming_the_log_in_steps_deletes_at_most_so_many(
         assert [e.query for e in left] == [f"n={n}" for n in range(24, 14, -1)]
     finally:
         runtime.close()
+
+
+def _logged(runtime: Any) -> int:
+    with runtime.services.store.unit_of_work(write=False) as uow:
+        return int(rows(uow, "SELECT COUNT(*) FROM control_requests")[0][0])
+
+
+def _wait_for(check: Any, within: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.05)
+
+
+def test_an_unread_log_is_written_only_now_and_then(
+    tmp_path: Path, clock: ManualClock, database_url: str, monkeypatch: Any
+) -> None:
+    """Nobody reads the log: the entries wait past the prompt interval and are written at the
+    idle one."""
+    import time
+
+    from partnercart.server.http.requestlog import LogBuffer
+
+    monkeypatch.setattr(LogBuffer, "FLUSH_AFTER", 0.05)
+    monkeypatch.setattr(LogBuffer, "IDLE_FLUSH_AFTER", 1.5)
+    runtime = make_runtime(tmp_path, clock, database_url)
+    try:
+        with TestClient(create_app(runtime)) as client:
+            partner = Api(client, runtime, str(uuid.uuid4()))
+            started = time.monotonic()
+            for _ in range(3):
+                assert partner.get("/v1/customers").status_code == 200
+            time.sleep(0.5)  # ten prompt intervals
+            if time.monotonic() - started < 1.2:
+                assert _logged(runtime) == 0
+            _wait_for(lambda: _logged(runtime) == 3)
+    finally:
+        runtime.close()
+
+
+def test_a_read_in_another_process_makes_this_one_write_promptly(
+    tmp_path: Path, clock: ManualClock, database_url: str, monkeypatch: Any
+) -> None:
+    """Another process's list route bumps the readers' version; this process notices at its
+    next check and writes what it holds, and keeps writing promptly."""
+    import time
+
+    from partnercart.server.control import requestlog
+    from partnercart.server.http.requestlog import LogBuffer
+
+    monkeypatch.setattr(LogBuffer, "FLUSH_AFTER", 0.05)
+    monkeypatch.setattr(LogBuffer, "IDLE_FLUSH_AFTER", 60.0)
+    runtime = make_runtime(tmp_path, clock, database_url)
+    try:
+        app = create_app(runtime)
+        with TestClient(app) as client:
+            partner = Api(client, runtime, str(uuid.uuid4()))
+            assert partner.get("/v1/customers").status_code == 200
+            buffer = app.state.request_log_buffer
+            _wait_for(lambda: buffer._readers is not None)  # the first check saw the version
+            time.sleep(0.2)
+            assert _logged(runtime) == 0
+            with runtime.services.store.unit_of_work(write=True) as uow:
+                requestlog.bump_readers(uow)  # as another process's reader does
+            _wait_for(lambda: _logged(runtime) == 1, within=5)
+            assert partner.get("/v1/customers").status_code == 200
+            _wait_for(lambda: _logged(runtime) == 2, within=5)
+    finally:
+        runtime.close()
+
+
+def test_the_readers_version_counts_reads(db_api: Api) -> None:
+    from partnercart.server.control import requestlog
+
+    store = db_api.runtime.services.store
+    with store.unit_of_work(write=False) as uow:
+        before = requestlog.readers_version(uow)
+    admin = Admin(db_api)
+    admin.ok("GET", "/requests")
+    admin.ok("GET", f"/requests?partner={db_api.partner_id}")
+    with store.unit_of_work(write=False) as uow:
+        assert requestlog.readers_version(uow) == before + 2

@@ -142,6 +142,25 @@ def _entry(row_id: int, partner_id: str | None, at_micros: int, body: bytes) -> 
     )
 
 
+#: The ``control_versions`` row a reader of the log bumps, so every process writes its entries
+#: promptly while somebody reads (``http/requestlog.py: LogBuffer``).
+READERS = "request_log_readers"
+
+
+def bump_readers(uow: Any) -> None:
+    run(
+        uow,
+        "INSERT INTO control_versions (name, version) VALUES (?, 1) "
+        "ON CONFLICT (name) DO UPDATE SET version = control_versions.version + 1",
+        (READERS,),
+    )
+
+
+def readers_version(uow: Any) -> int:
+    found = rows(uow, "SELECT version FROM control_versions WHERE name = ?", (READERS,))
+    return int(found[0][0]) if found else 0
+
+
 def trim_log(uow: Any, partner_id: str | None, *, at_most: int | None = None) -> int:
     """Keep the newest ``KEEP`` entries of one partner (or of requests with no partner); with
     ``at_most``, delete no more than that many of the oldest surplus rows. Returns how many rows

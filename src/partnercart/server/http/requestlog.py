@@ -12,7 +12,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import itertools
 import logging
+import operator
+import time
+from collections import deque
 from typing import Any
 
 import anyio.to_thread
@@ -127,57 +131,77 @@ def packed(pending: Pending) -> Row:
 
 
 class LogBuffer:
-    """Rows waiting to be written, in batches: once per ``FLUSH_AFTER`` seconds (or as soon as
-    ``FLUSH_SIZE`` rows wait), instead of one write transaction per request, which halved GET
-    throughput on SQLite. Other processes see an entry within about ``FLUSH_AFTER``; this
-    process's own list route flushes first, so it sees its entries at once.
+    """This process's log entries on their way to the table, and when they are written.
 
-    The table keeps the newest ``KEEP`` rows per partner, so of a batch only the newest ``KEEP``
-    per partner are written: under load most rows would have been written and trimmed again in
-    the same second.
+    **Kept per partner, the newest ``KEEP``**: the table keeps no more than that per partner,
+    so an older entry of a busy partner is dropped here rather than written and trimmed.
 
-    How a batch is written depends on the store. SQLite (called inline by every request) gets
-    it on the event loop, ``STEP`` rows per transaction with the loop let go between steps: a
-    worker thread holding SQLite's write lock made the requests' own writes wait in SQLite's
-    busy handler, which sleeps in steps of 1-100 ms, with the whole event loop stopped behind
-    them (create + checkout p99 at 8 clients 40.6 ms against 21.9 ms with the log off;
-    docs/decisions.md). PostgreSQL gets it in a worker thread, ``CHUNK`` rows per transaction:
-    its row locks do not stop other writers, and the round trips are better off the loop.
-    One batch is written at a time, so rows keep their order.
+    **Written when somebody reads the log, or every ``IDLE_FLUSH_AFTER`` seconds**: while the
+    log is read anywhere (this process's list route, or another process's, which it tells
+    through ``control_versions``; see :func:`requestlog.bump_readers`), entries are written
+    about every ``FLUSH_AFTER`` seconds, for ``WATCHED_FOR`` seconds after the last read; when
+    nobody reads it, every ``IDLE_FLUSH_AFTER`` seconds, and as soon as ``FLUSH_SIZE`` wait
+    (many partners). Writing a thousand rows a second had cost GET cart a quarter of its
+    throughput on SQLite (docs/decisions.md). This process's own list route and reset write
+    its entries first, so they see everything up to the call; another process's entries show
+    within about ``FLUSH_AFTER`` plus a check of the signal.
 
-    A capture is packed into its row as its request ends: a queue of captures kept every
-    request's scope, headers and bodies alive until the flush, and the garbage collector
-    walked them over and over (bench/inprocess.py and docs/decisions.md)."""
+    **How a batch is written depends on the store.** SQLite (called inline by every request)
+    gets it on the event loop, ``STEP`` rows per transaction with the loop let go between
+    steps: a worker thread holding SQLite's write lock made the requests' own writes wait in
+    SQLite's busy handler, which sleeps in steps of 1-100 ms, with the whole event loop stopped
+    behind them. PostgreSQL gets it in a worker thread, ``CHUNK`` rows per transaction: its row
+    locks do not stop other writers, and the round trips are better off the loop. One batch
+    is written at a time, and rows go in the order their requests ended.
+
+    A capture becomes a GC-untracked struct as its request ends: a queue of captures kept every
+    request's scope alive for the garbage collector to walk (docs/decisions.md)."""
 
     FLUSH_AFTER = 1.0
+    IDLE_FLUSH_AFTER = 10.0
+    WATCHED_FOR = 60.0
     FLUSH_SIZE = 4096
     CHUNK = 64
     STEP = 16
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._pending: list[Pending] = []
+        self._pending: dict[str | None, deque[tuple[int, Pending]]] = {}
+        self._size = 0
+        self._seq = itertools.count()
         self._scheduled = False
         self._timer: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._writing: asyncio.Lock | None = None
+        self._last_write = time.monotonic()
+        self._watched_until = float("-inf")
+        self._readers: int | None = None
 
     def __len__(self) -> int:
-        return len(self._pending)
+        return self._size
 
     def add(self, capture: Capture) -> None:
-        """Queue a capture's row; the write happens in a task of its own, after this request."""
+        """Queue a capture's row; it is written later, by a task of its own."""
         try:
             row = capture.pending(self.runtime)
         except Exception:  # the answer is already sent; a log line must not fail it
             log.warning("could not log a request", exc_info=True)
             return
-        self._pending.append(row)
-        if len(self._pending) == self.FLUSH_SIZE:  # once per crossing: the flush empties it
+        self.keep(row)
+
+    def keep(self, row: Pending) -> None:
+        """Queue a row; a task writes it later (call on the event loop)."""
+        queue = self._pending.get(row[0])
+        if queue is None:
+            queue = self._pending[row[0]] = deque(maxlen=requestlog.KEEP)
+        if len(queue) != queue.maxlen:
+            self._size += 1
+        queue.append((next(self._seq), row))
+        if self._size == self.FLUSH_SIZE:  # once per crossing: the flush empties it
             self._start(self.flush())
         elif not self._scheduled:
             self._scheduled = True
-            self._timer = self._start(self._flush_later())
+            self._timer = self._start(self._tick_later())
 
     def _start(self, work: Any) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(work)
@@ -185,35 +209,52 @@ class LogBuffer:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(self.FLUSH_AFTER)
+    def watched(self) -> None:
+        """Somebody reads the log through this process: write promptly for a while."""
+        self._watched_until = time.monotonic() + self.WATCHED_FOR
+
+    async def _tick_later(self) -> None:
+        while True:
+            await asyncio.sleep(self.FLUSH_AFTER)
+            try:
+                readers = await self._run(requestlog.readers_version)
+            except Exception:  # the signal is a hint; the timed write still happens
+                log.warning("could not read the request log's reader signal", exc_info=True)
+                readers = self._readers
+            if self._readers is not None and readers != self._readers:
+                self.watched()
+            self._readers = readers
+            now = time.monotonic()
+            if now < self._watched_until or now - self._last_write >= self.IDLE_FLUSH_AFTER:
+                break
         self._timer = None  # past this point the task writes, and is never cancelled
         await self.flush()
 
-    def _take(self) -> list[Pending]:
-        batch, self._pending = self._pending, []
-        self._scheduled = False
-        return batch
+    async def _run(self, fn: Any) -> Any:
+        store = self.runtime.services.store
 
-    @staticmethod
-    def _newest(rows: list[Pending]) -> list[Pending]:
-        """The rows the table would still hold after trimming: the newest ``KEEP`` per partner,
-        in their order."""
-        keep = requestlog.KEEP
-        seen: dict[str | None, int] = {}
-        kept: list[Pending] = []
-        for row in reversed(rows):
-            count = seen.get(row[0], 0)
-            if count < keep:
-                seen[row[0]] = count + 1
-                kept.append(row)
-        kept.reverse()
-        return kept
+        def work() -> Any:
+            with store.unit_of_work(write=False) as uow:
+                return fn(uow)
+
+        if store.blocking:
+            return await anyio.to_thread.run_sync(work)
+        return work()
+
+    def _take(self) -> list[Pending]:
+        """Every waiting row, in the order the requests ended."""
+        queues, self._pending = self._pending, {}
+        self._size = 0
+        self._scheduled = False
+        self._last_write = time.monotonic()
+        entries = [entry for queue in queues.values() for entry in queue]
+        entries.sort(key=operator.itemgetter(0))
+        return [row for _seq, row in entries]
 
     def _write(self, batch: list[Pending]) -> None:
         """The whole batch at once (a worker thread, or shutdown)."""
         store = self.runtime.services.store
-        rows = [packed(pending) for pending in self._newest(batch)]
+        rows = [packed(pending) for pending in batch]
         for start in range(0, len(rows), self.CHUNK):
             with store.unit_of_work(write=True) as uow:
                 requestlog.add_many(uow, rows[start : start + self.CHUNK])
@@ -226,13 +267,12 @@ class LogBuffer:
         """The batch on the event loop, ``STEP`` rows (packed, inserted, trimmed) per
         transaction, letting the loop run the requests that wait between steps."""
         store = self.runtime.services.store
-        newest = self._newest(batch)
-        for start in range(0, len(newest), self.STEP):
-            rows = [packed(pending) for pending in newest[start : start + self.STEP]]
+        for start in range(0, len(batch), self.STEP):
+            rows = [packed(pending) for pending in batch[start : start + self.STEP]]
             with store.unit_of_work(write=True) as uow:
                 requestlog.add_many(uow, rows)
             await asyncio.sleep(0)
-        for partner_id in {row[0] for row in newest}:
+        for partner_id in {row[0] for row in batch}:
             while True:
                 with store.unit_of_work(write=True) as uow:
                     deleted = requestlog.trim_log(uow, partner_id, at_most=self.STEP)
@@ -245,9 +285,12 @@ class LogBuffer:
         if self._writing is None:
             self._writing = asyncio.Lock()
         async with self._writing:
-            batch = self._take()
-            if not batch:
+            if not self._size:
                 return
+            timer, self._timer = self._timer, None
+            if timer is not None and timer is not asyncio.current_task():
+                timer.cancel()  # still waiting for its turn: this write takes its rows
+            batch = self._take()
             try:
                 if self.runtime.services.store.blocking:
                     await anyio.to_thread.run_sync(functools.partial(self._write, batch))
@@ -272,8 +315,8 @@ class LogBuffer:
 
     def flush_now(self) -> None:
         """Write what is pending, synchronously."""
-        batch = self._take()
-        if batch:
+        if self._size:
+            batch = self._take()
             try:
                 self._write(batch)
             except Exception:

@@ -311,12 +311,16 @@ async def delete_faults(request: Request) -> Response:
 
 async def list_requests(request: Request) -> Response:
     runtime = await _admin(request)
-    # This process's entries still waiting for their batch are written first.
-    await request.app.state.request_log_buffer.flush()
     partner_id = _query_partner(request)
     raw = request.query_params.get("limit", "100")
     if not raw.isdigit() or not 1 <= int(raw) <= requestlog.KEEP:
         raise BadRequest(f"limit must be between 1 and {requestlog.KEEP}.", data=["limit"])
+    # Every process writes its entries promptly while somebody reads the log; this process's
+    # entries still waiting are written first.
+    buffer = request.app.state.request_log_buffer
+    buffer.watched()
+    await _db(runtime, requestlog.bump_readers, write=True)
+    await buffer.flush()
     items = await _db(
         runtime,
         functools.partial(requestlog.recent, partner_id=partner_id, limit=int(raw)),
