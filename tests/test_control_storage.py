@@ -340,7 +340,7 @@ def test_a_read_in_another_process_makes_this_one_write_promptly(
         runtime.close()
 
 
-def test_the_readers_version_counts_reads(db_api: Api) -> None:
+def test_the_readers_version_counts_reads_and_resets(db_api: Api) -> None:
     from partnercart.server.control import requestlog
 
     store = db_api.runtime.services.store
@@ -351,3 +351,6 @@ def test_the_readers_version_counts_reads(db_api: Api) -> None:
     admin.ok("GET", f"/requests?partner={db_api.partner_id}")
     with store.unit_of_work(write=False) as uow:
         assert requestlog.readers_version(uow) == before + 2
+    admin.ok("POST", f"/partners/{db_api.partner_id}/reset")
+    with store.unit_of_work(write=False) as uow:
+        assert requestlog.readers_version(uow) == before + 3

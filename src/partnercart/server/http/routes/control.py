@@ -110,8 +110,13 @@ async def reset_partner(request: Request) -> Response:
 
 
 async def _reset(request: Request, runtime: Runtime, partner_id: str | None) -> Response:
-    # Entries still waiting for their batch belong to the time before the reset.
-    await request.app.state.request_log_buffer.flush()
+    # Entries still waiting for their batch belong to the time before the reset: this process
+    # writes its own first; other processes are told to write theirs promptly, as for a reader
+    # (an entry of theirs may still land after the reset, within a second or two).
+    buffer = request.app.state.request_log_buffer
+    buffer.watched()
+    await _db(runtime, requestlog.bump_readers, write=True)
+    await buffer.flush()
     deleted = await _db(runtime, functools.partial(reset.reset, partner_id=partner_id), write=True)
     runtime.clocks.invalidate(partner_id)
     runtime.faults.invalidate()
