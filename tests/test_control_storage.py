@@ -195,7 +195,7 @@ def test_a_request_log_batch_is_written_in_order_and_trimmed(
     import asyncio
 
     from partnercart.server.control import requestlog
-    from partnercart.server.http.requestlog import LogBuffer
+    from partnercart.server.http.requestlog import LogBuffer, packed
 
     monkeypatch.setattr(requestlog, "KEEP", 50)
     runtime = make_runtime(tmp_path, clock, database_url)
@@ -207,7 +207,7 @@ def test_a_request_log_batch_is_written_in_order_and_trimmed(
             seen: list[str] = []
             for _ in range(2):  # the second round pushes most of the first out
                 for row in _pending_rows(partner, 40):
-                    buffer.keep(row)
+                    buffer.keep(packed(row))
             assert len(buffer) == 50
 
             async def ticker() -> None:
