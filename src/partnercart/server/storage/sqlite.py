@@ -117,12 +117,11 @@ def bound_wal(conn: sqlite3.Connection) -> None:
 
 
 class WalCheckpointer:
-    """Copies the WAL back into the database on a connection and thread of its own: a pass
-    every :attr:`EVERY` seconds, and passes back to back while each finds frames to copy.
-    PASSIVE never waits for readers or writers; with several server processes on one file,
-    whichever checkpoints first does the work and the others find little left. The copy's file
-    I/O runs outside the GIL, so requests go on meanwhile. What this thread cannot do, starting
-    the WAL over, the writers do (:func:`bound_wal`)."""
+    """Copies the WAL back into the database every :attr:`EVERY` seconds, on a connection and
+    thread of its own. PASSIVE never waits for readers or writers; with several server
+    processes on one file, whichever checkpoints first does the work and the others find
+    little left. The copy's file I/O runs outside the GIL, so requests go on meanwhile. What
+    this thread cannot do, starting the WAL over, the writers do (:func:`bound_wal`)."""
 
     EVERY = 0.25
 
@@ -138,19 +137,11 @@ class WalCheckpointer:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA busy_timeout=1000")
-            wait, last = self.EVERY, (0, 0)
-            while not self._stop.wait(wait):
+            while not self._stop.wait(self.EVERY):
                 try:
-                    _busy, frames, copied = conn.execute(
-                        "PRAGMA wal_checkpoint(PASSIVE)"
-                    ).fetchone()
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except sqlite3.Error:
-                    wait = self.EVERY
                     continue  # busy or the file went away; the next round tries again
-                # A pass that found new frames is followed by another at once: more came in
-                # while it copied.
-                wait = 0.0 if (frames, copied) != last and copied > 0 else self.EVERY
-                last = (frames, copied)
         finally:
             conn.close()
 
