@@ -25,10 +25,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from harness import cart_body, customer_body
+
 from partnercart.server.http.accesslog import configure_access_log
 from partnercart.server.http.app import create_app
 from partnercart.server.runtime import build_runtime
-from partnercart.server.services.seed import sample_line_items
 from partnercart.server.settings import Settings
 
 Call = Callable[[], Awaitable[int]]
@@ -117,33 +118,17 @@ async def main_async(args: argparse.Namespace) -> None:
         )
         auth = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         json_headers = auth | {"Content-Type": "application/json"}
-        customer_body = {
-            "companyProfile": {"domain": "bench.onmicrosoft.com"},
-            "billingProfile": {
-                "email": "a@b.example",
-                "culture": "en-US",
-                "language": "en",
-                "companyName": "Bench",
-                "defaultAddress": {
-                    "country": "US",
-                    "city": "Redmond",
-                    "state": "WA",
-                    "addressLine1": "One Microsoft Way",
-                    "postalCode": "98052",
-                },
-            },
-        }
         from starlette.testclient import TestClient
 
         with TestClient(app) as client:
-            made = client.post("/v1/customers", json=customer_body, headers=auth)
-            customer = made.json()["id"]
-            body = json.dumps({"lineItems": sample_line_items(3)}).encode()
+            made_customer = client.post("/v1/customers", json=customer_body(), headers=auth)
+            customer = made_customer.json()["id"]
+            body = cart_body(3)
             cart = client.post(
                 f"/v1/customers/{customer}/carts", content=body, headers=json_headers
             ).json()
             cart_path = f"/v1/customers/{customer}/carts/{cart['id']}"
-            ten = json.dumps({"lineItems": sample_line_items(10)}).encode()
+            ten = cart_body(10)
             made: list[bytes] = []
             carts_path = f"/v1/customers/{customer}/carts"
             create_ten = caller(app, "POST", carts_path, json_headers, ten, made)

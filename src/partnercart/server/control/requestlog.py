@@ -43,7 +43,7 @@ class StoredRequest(msgspec.Struct, array_like=True, kw_only=True, gc=False):
     (:func:`recent`): the log is written on every request and read by a person now and then.
     Credentials are redacted before a row is packed; nothing secret reaches the database.
     Not tracked by the garbage collector (``gc=False``): it holds bytes, strings and lists of
-    byte pairs, never a cycle, and many wait in the request log's buffer.
+    byte pairs, never a cycle.
     """
 
     method: str

@@ -45,7 +45,7 @@ def _partner(runtime: Runtime, headers: list[tuple[bytes, bytes]]) -> str | None
 
 #: A request log row: ``(partner_id, at_micros, packed StoredRequest)``.
 Row = tuple[str | None, int, bytes]
-#: A request waiting in the buffer: ``(partner_id, at_micros, StoredRequest)``.
+#: A request as it ended, before :func:`packed`: ``(partner_id, at_micros, StoredRequest)``.
 Pending = tuple[str | None, int, StoredRequest]
 
 
@@ -209,9 +209,16 @@ class LogBuffer:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def watched(self) -> None:
-        """Somebody reads the log through this process: write promptly for a while."""
+    def _watch(self) -> None:
+        """Somebody reads the log: write promptly for a while."""
         self._watched_until = time.monotonic() + self.WATCHED_FOR
+
+    async def before_reading(self) -> None:
+        """Before this process reads (or resets) the log: tell every process, this one
+        included, to write promptly for a while, and write this process's entries now."""
+        self._watch()
+        await self._run(requestlog.bump_readers, write=True)
+        await self.flush()
 
     async def _tick_later(self) -> None:
         while True:
@@ -222,7 +229,7 @@ class LogBuffer:
                 log.warning("could not read the request log's reader signal", exc_info=True)
                 readers = self._readers
             if self._readers is not None and readers != self._readers:
-                self.watched()
+                self._watch()
             self._readers = readers
             now = time.monotonic()
             if now < self._watched_until or now - self._last_write >= self.IDLE_FLUSH_AFTER:
@@ -230,11 +237,11 @@ class LogBuffer:
         self._timer = None  # past this point the task writes, and is never cancelled
         await self.flush()
 
-    async def _run(self, fn: Any) -> Any:
+    async def _run(self, fn: Any, *, write: bool = False) -> Any:
         store = self.runtime.services.store
 
         def work() -> Any:
-            with store.unit_of_work(write=False) as uow:
+            with store.unit_of_work(write=write) as uow:
                 return fn(uow)
 
         if store.blocking:

@@ -110,13 +110,10 @@ async def reset_partner(request: Request) -> Response:
 
 
 async def _reset(request: Request, runtime: Runtime, partner_id: str | None) -> Response:
-    # Entries still waiting for their batch belong to the time before the reset: this process
-    # writes its own first; other processes are told to write theirs promptly, as for a reader
-    # (an entry of theirs may still land after the reset, within a second or two).
-    buffer = request.app.state.request_log_buffer
-    buffer.watched()
-    await _db(runtime, requestlog.bump_readers, write=True)
-    await buffer.flush()
+    # Entries still waiting belong to the time before the reset: this process writes its own
+    # first; other processes are told to write theirs promptly, as for a reader (an entry of
+    # theirs may still land after the reset, within a second or two).
+    await request.app.state.request_log_buffer.before_reading()
     deleted = await _db(runtime, functools.partial(reset.reset, partner_id=partner_id), write=True)
     runtime.clocks.invalidate(partner_id)
     runtime.faults.invalidate()
@@ -320,12 +317,7 @@ async def list_requests(request: Request) -> Response:
     raw = request.query_params.get("limit", "100")
     if not raw.isdigit() or not 1 <= int(raw) <= requestlog.KEEP:
         raise BadRequest(f"limit must be between 1 and {requestlog.KEEP}.", data=["limit"])
-    # Every process writes its entries promptly while somebody reads the log; this process's
-    # entries still waiting are written first.
-    buffer = request.app.state.request_log_buffer
-    buffer.watched()
-    await _db(runtime, requestlog.bump_readers, write=True)
-    await buffer.flush()
+    await request.app.state.request_log_buffer.before_reading()
     items = await _db(
         runtime,
         functools.partial(requestlog.recent, partner_id=partner_id, limit=int(raw)),
