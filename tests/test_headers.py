@@ -70,6 +70,29 @@ def test_sent_ids_are_echoed(api: Api) -> None:
         assert answer.headers["X-Locale"] == "fr-FR"
 
 
+def test_a_header_sent_twice_counts_once_the_first(api: Api) -> None:
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    answer = api.client.get(
+        "/v1/customers",
+        headers=[
+            *api.headers().items(),
+            ("MS-RequestId", first),
+            ("MS-RequestId", second),
+            ("MS-CorrelationId", second),
+            ("MS-CorrelationId", first),
+            ("MS-CV", "aaaaaaaaaaaaaaaa.1"),
+            ("MS-CV", "bbbbbbbbbbbbbbbb.1"),
+            ("X-Locale", "fr-FR"),
+            ("X-Locale", "de-DE"),
+        ],
+    )
+    assert answer.status_code == 200
+    assert answer.headers["MS-RequestId"] == first
+    assert answer.headers["MS-CorrelationId"] == second
+    assert answer.headers["MS-CV"] == "aaaaaaaaaaaaaaaa.1.0"
+    assert answer.headers["X-Locale"] == "fr-FR"
+
+
 def test_defaults_when_nothing_is_sent(api: Api) -> None:
     answer = api.client.get("/_partnercart/ping")
     assert answer.headers["X-Locale"] == "en-US"

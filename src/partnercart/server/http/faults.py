@@ -102,13 +102,6 @@ def error_response(rule: FaultRule) -> Response:
     )
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
 async def live_rules(runtime: Runtime) -> list[FaultRule]:
     """The rules in force: from the process's cache, or read when the cache is stale."""
     live = runtime.faults.cached()
@@ -175,7 +168,7 @@ async def _fire(
     partner_id: str | None = None
     if any(r.partner is not None for r in live):
         try:
-            actor = actor_from_header(runtime, _header(scope, b"authorization"))
+            actor = actor_from_header(runtime, scope["state"]["authorization"])
             partner_id = actor.partner_id
         except ApiError:
             partner_id = None

@@ -50,16 +50,6 @@ def trace_id() -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            try:
-                return str(value.decode("latin-1"))
-            except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes anything
-                return None
-    return None
-
-
 def _clean(value: str | None, limit: int = 128) -> str | None:
     if value is None:
         return None
@@ -135,21 +125,22 @@ class Gateway:
         if path != scope["path"]:
             scope["path"] = path
             scope["raw_path"] = path.encode()
+        # The first of each header counts, as Starlette's Headers.get finds it.
         request_id = correlation_id = cv = locale = authorization = accept = None
         for key, value in scope["headers"]:
             if key[:3] == b"ms-":
                 if key == b"ms-requestid":
-                    request_id = value
+                    request_id = value if request_id is None else request_id
                 elif key == b"ms-correlationid":
-                    correlation_id = value
+                    correlation_id = value if correlation_id is None else correlation_id
                 elif key == b"ms-cv":
-                    cv = value
-            elif key == b"authorization" and authorization is None:
-                authorization = value  # the first, as Starlette's Headers.get finds it
-            elif key == b"accept" and accept is None:
-                accept = value
+                    cv = value if cv is None else cv
+            elif key == b"authorization":
+                authorization = value if authorization is None else authorization
+            elif key == b"accept":
+                accept = value if accept is None else accept
             elif key == b"x-locale":
-                locale = value
+                locale = value if locale is None else locale
         sent_request_id = _clean_bytes(request_id)
         request_id_text = sent_request_id or trace_id()
         correlation = _clean_bytes(correlation_id) or trace_id()
@@ -157,9 +148,9 @@ class Gateway:
         state["request_id"] = request_id_text
         state["request_id_sent"] = sent_request_id is not None
         state["correlation_id"] = correlation
-        # For authenticate(), which would otherwise build Starlette's Headers to find it.
+        # For authenticate(), fault matching, the request log and media.negotiate(), which
+        # would otherwise search the headers again.
         state["authorization"] = None if authorization is None else authorization.decode("latin-1")
-        # For media.negotiate(), likewise.
         state["accept"] = None if accept is None else accept.decode("latin-1")
         extra = [
             (b"ms-requestid", request_id_text.encode()),
@@ -204,7 +195,7 @@ class Gateway:
                 await self.app(scope, receive, gateway_send)
         except Exception:
             if not answered:
-                body, content_type = _unexpected_body(_header(scope, b"accept"))
+                body, content_type = _unexpected_body(state["accept"])
                 await gateway_send(
                     {
                         "type": "http.response.start",

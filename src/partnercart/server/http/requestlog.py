@@ -32,15 +32,14 @@ from partnercart.server.runtime import Runtime
 log = logging.getLogger("partnercart.requestlog")
 
 
-def _partner(runtime: Runtime, headers: list[tuple[bytes, bytes]]) -> str | None:
+def _partner(runtime: Runtime, authorization: str | None) -> str | None:
     """The partner a request's token names, when no handler checked it (a fault answered)."""
-    for key, value in headers:
-        if key == b"authorization":
-            try:
-                return actor_from_header(runtime, value.decode("latin-1")).partner_id
-            except ApiError:
-                return None
-    return None
+    if authorization is None:
+        return None
+    try:
+        return actor_from_header(runtime, authorization).partner_id
+    except ApiError:
+        return None
 
 
 #: A request log row: ``(partner_id, at_micros, packed StoredRequest)``.
@@ -117,7 +116,7 @@ class Capture:
             replayed=bool(state.get("idempotent_replay")),
             dropped=dropped,
         )
-        partner = state.get("partner_id") or _partner(runtime, scope["headers"])
+        partner = state.get("partner_id") or _partner(runtime, state.get("authorization"))
         return partner, to_micros(self.wall), stored
 
 
