@@ -31,6 +31,7 @@ from partnercart.server.domain.idempotency import (
 from partnercart.server.domain.ids import IdSource, ids_for_partner
 from partnercart.server.http import media
 from partnercart.server.runtime import Runtime
+from partnercart.server.storage.ports import UnitOfWork
 from partnercart.server.storage.sql import to_micros
 
 R = TypeVar("R")
@@ -81,6 +82,19 @@ async def call(
             functools.partial(_run, runtime, use_case, write, snapshot, kwargs)
         )
     return _run(runtime, use_case, write, snapshot, kwargs)
+
+
+async def in_unit_of_work(runtime: Runtime, fn: Callable[[UnitOfWork], R], *, write: bool) -> R:
+    """``fn(uow)`` in one unit of work, for the control plane and the request log: inline for
+    an embedded store, in a worker thread for a networked one (as :func:`call`)."""
+
+    def work() -> R:
+        with runtime.services.store.unit_of_work(write=write) as uow:
+            return fn(uow)
+
+    if runtime.services.store.blocking:
+        return await anyio.to_thread.run_sync(work)
+    return work()
 
 
 @dataclass(frozen=True, slots=True)

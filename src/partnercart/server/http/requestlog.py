@@ -27,6 +27,7 @@ from partnercart.server.control.requestlog import BODY_LIMIT, StoredRequest, sto
 from partnercart.server.control.store import to_micros
 from partnercart.server.domain.errors import ApiError
 from partnercart.server.http.auth import actor_from_header
+from partnercart.server.http.calls import in_unit_of_work
 from partnercart.server.runtime import Runtime
 
 log = logging.getLogger("partnercart.requestlog")
@@ -216,14 +217,17 @@ class LogBuffer:
         """Before this process reads (or resets) the log: tell every process, this one
         included, to write promptly for a while, and write this process's entries now."""
         self._watch()
-        await self._run(requestlog.bump_readers, write=True)
+        await in_unit_of_work(self.runtime, requestlog.bump_readers, write=True)
         await self.flush()
 
     async def _tick_later(self) -> None:
         while True:
             await asyncio.sleep(self.FLUSH_AFTER)
+            readers: int | None
             try:
-                readers = await self._run(requestlog.readers_version)
+                readers = await in_unit_of_work(
+                    self.runtime, requestlog.readers_version, write=False
+                )
             except Exception:  # the signal is a hint; the timed write still happens
                 log.warning("could not read the request log's reader signal", exc_info=True)
                 readers = self._readers
@@ -235,17 +239,6 @@ class LogBuffer:
                 break
         self._timer = None  # past this point the task writes, and is never cancelled
         await self.flush()
-
-    async def _run(self, fn: Any, *, write: bool = False) -> Any:
-        store = self.runtime.services.store
-
-        def work() -> Any:
-            with store.unit_of_work(write=write) as uow:
-                return fn(uow)
-
-        if store.blocking:
-            return await anyio.to_thread.run_sync(work)
-        return work()
 
     def _take(self) -> list[Row]:
         """Every waiting row, in the order the requests ended."""

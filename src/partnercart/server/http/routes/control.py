@@ -13,7 +13,6 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any, TypeVar
 
-import anyio.to_thread
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,10 +26,10 @@ from partnercart.server.domain.errors import BadRequest, NotFound
 from partnercart.server.domain.ids import is_guid
 from partnercart.server.http import media
 from partnercart.server.http.admin import require_admin
+from partnercart.server.http.calls import in_unit_of_work
 from partnercart.server.runtime import Runtime
 from partnercart.server.storage.ports import UnitOfWork
 
-R = TypeVar("R")
 T = TypeVar("T")
 
 _encoder = msgspec.json.Encoder()
@@ -46,16 +45,6 @@ async def _admin(request: Request) -> Runtime:
     require_admin(request)
     runtime: Runtime = request.app.state.runtime
     return runtime
-
-
-async def _db(runtime: Runtime, fn: Callable[[UnitOfWork], R], *, write: bool) -> R:
-    def work() -> R:
-        with runtime.services.store.unit_of_work(write=write) as uow:
-            return fn(uow)
-
-    if runtime.services.store.blocking:
-        return await anyio.to_thread.run_sync(functools.partial(work))
-    return work()
 
 
 async def _body(request: Request, type_: type[T]) -> T:
@@ -114,7 +103,9 @@ async def _reset(request: Request, runtime: Runtime, partner_id: str | None) -> 
     # first; other processes are told to write theirs promptly, as for a reader (an entry of
     # theirs may still land after the reset, within a second or two).
     await request.app.state.request_log_buffer.before_reading()
-    deleted = await _db(runtime, functools.partial(reset.reset, partner_id=partner_id), write=True)
+    deleted = await in_unit_of_work(
+        runtime, functools.partial(reset.reset, partner_id=partner_id), write=True
+    )
     runtime.clocks.invalidate(partner_id)
     runtime.faults.invalidate()
     return _json({"partner": partner_id, "deleted": deleted})
@@ -124,7 +115,7 @@ async def seed_data(request: Request) -> Response:
     runtime = await _admin(request)
     data = await media.read_body(request)
     document = seed.parse_document(data, request.headers.get("content-type", ""))
-    created = await _db(
+    created = await in_unit_of_work(
         runtime,
         functools.partial(
             seed.seed, document=document, clocks=runtime.clocks, services=runtime.services
@@ -139,13 +130,13 @@ async def seed_data(request: Request) -> Response:
 
 async def list_partners(request: Request) -> Response:
     runtime = await _admin(request)
-    return _json({"items": await _db(runtime, views.partners, write=False)})
+    return _json({"items": await in_unit_of_work(runtime, views.partners, write=False)})
 
 
 async def partner_customers(request: Request) -> Response:
     runtime = await _admin(request)
     partner_id = _partner(request)
-    items = await _db(
+    items = await in_unit_of_work(
         runtime, functools.partial(views.customers, partner_id=partner_id), write=False
     )
     return _json({"partner": partner_id, "items": items})
@@ -159,13 +150,17 @@ async def partner_carts(request: Request) -> Response:
         now = runtime.clocks.state(uow, partner_id).now(runtime.clocks.base)
         return views.carts(uow, partner_id, now=now)
 
-    return _json({"partner": partner_id, "items": await _db(runtime, read, write=False)})
+    return _json(
+        {"partner": partner_id, "items": await in_unit_of_work(runtime, read, write=False)}
+    )
 
 
 async def partner_orders(request: Request) -> Response:
     runtime = await _admin(request)
     partner_id = _partner(request)
-    found = await _db(runtime, functools.partial(views.orders, partner_id=partner_id), write=False)
+    found = await in_unit_of_work(
+        runtime, functools.partial(views.orders, partner_id=partner_id), write=False
+    )
     return _json({"partner": partner_id, **found})
 
 
@@ -194,7 +189,7 @@ async def _change_clock(
         clocks.save(uow, partner_id, state, now=runtime.wall_clock.now())
         return state
 
-    state = await _db(runtime, work, write=True)
+    state = await in_unit_of_work(runtime, work, write=True)
     runtime.clocks.invalidate(partner_id)
     return _json(_clock_body(partner_id, state, runtime))
 
@@ -202,7 +197,7 @@ async def _change_clock(
 async def get_clock(request: Request) -> Response:
     runtime = await _admin(request)
     partner_id = _partner(request)
-    state = await _db(
+    state = await in_unit_of_work(
         runtime, functools.partial(runtime.clocks.state, partner_id=partner_id), write=False
     )
     return _json(_clock_body(partner_id, state, runtime))
@@ -272,7 +267,7 @@ async def unfreeze_clock(request: Request) -> Response:
 async def list_faults(request: Request) -> Response:
     runtime = await _admin(request)
     partner_id = _query_partner(request)
-    items = await _db(
+    items = await in_unit_of_work(
         runtime, functools.partial(faults.list_rules, partner_id=partner_id), write=False
     )
     return _json({"items": items})
@@ -283,7 +278,7 @@ async def add_fault(request: Request) -> Response:
     spec = await _body(request, faults.FaultSpec)
     now = runtime.wall_clock.now()
     rule = faults.validate(spec, rule_id=str(uuid.uuid4()), now=now)
-    await _db(runtime, functools.partial(faults.add, rule=rule, now=now), write=True)
+    await in_unit_of_work(runtime, functools.partial(faults.add, rule=rule, now=now), write=True)
     runtime.faults.invalidate()
     return _json(rule, 201)
 
@@ -291,7 +286,9 @@ async def add_fault(request: Request) -> Response:
 async def delete_fault(request: Request) -> Response:
     runtime = await _admin(request)
     rule_id = str(request.path_params["rule_id"])
-    deleted = await _db(runtime, functools.partial(faults.delete, rule_id=rule_id), write=True)
+    deleted = await in_unit_of_work(
+        runtime, functools.partial(faults.delete, rule_id=rule_id), write=True
+    )
     if not deleted:
         raise NotFound(f"No fault rule {rule_id}.")
     runtime.faults.invalidate()
@@ -301,7 +298,7 @@ async def delete_fault(request: Request) -> Response:
 async def delete_faults(request: Request) -> Response:
     runtime = await _admin(request)
     partner_id = _query_partner(request)
-    count = await _db(
+    count = await in_unit_of_work(
         runtime, functools.partial(faults.delete_all, partner_id=partner_id), write=True
     )
     runtime.faults.invalidate()
@@ -318,7 +315,7 @@ async def list_requests(request: Request) -> Response:
     if not raw.isdigit() or not 1 <= int(raw) <= requestlog.KEEP:
         raise BadRequest(f"limit must be between 1 and {requestlog.KEEP}.", data=["limit"])
     await request.app.state.request_log_buffer.before_reading()
-    items = await _db(
+    items = await in_unit_of_work(
         runtime,
         functools.partial(requestlog.recent, partner_id=partner_id, limit=int(raw)),
         write=False,
