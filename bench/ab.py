@@ -1,0 +1,179 @@
+"""Two builds of partnercart side by side: is a change faster, on this machine, today?
+
+    python bench/ab.py --a /path/to/old/checkout [--b .] [--route get put ...] [--rounds 5]
+                       [--a-args "--no-request-log"] [--b-args "..."] [--duration 5]
+
+This machine's speed drifts (the fixed-body route alone moved by a third within an hour), so
+two builds measured in separate runs cannot be compared. Here both servers run at once, each on
+its own data dir, pinned to the same core, and are loaded in alternating rounds (A, B, B, A, ...)
+with the same wrk script; the table gives each route's median req/s, p50 and p99 for A and B,
+and B/A as the median of the per-round ratios. ``--a``/``--b`` name source checkouts (a
+``git worktree`` of the old commit, say); ``--a-args``/``--b-args`` add ``serve`` options, so one
+checkout with two settings can be compared too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import statistics
+import subprocess
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness import (
+    PYTHON,
+    RESULTS,
+    LoadResult,
+    LoadSpec,
+    Placement,
+    Process,
+    cart_body,
+    drive,
+    free_port,
+    have_wrk,
+    headers,
+    pinned,
+    seed_over_api,
+    temp_dir,
+    wait_http,
+)
+
+ROUTES = ("trivial", "get", "put", "create", "checkout")
+CART_LINES = 3
+CHECKOUT_LINES = 10
+CHECKOUT_CONNECTIONS = 8
+
+
+@dataclass
+class Build:
+    name: str
+    root: Path
+    args: list[str]
+    process: Process | None = None
+    port: int = 0
+    specs: dict[str, LoadSpec] = field(default_factory=dict)
+    results: dict[str, list[LoadResult]] = field(default_factory=dict)
+
+
+def start_build(build: Build, work: Path, placement: Placement) -> None:
+    data_dir = work / f"data-{build.name}"
+    build.port = free_port()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(build.root / "src")
+    command = [PYTHON, "-m", "partnercart", "serve", "--port", str(build.port)]
+    command += ["--data-dir", str(data_dir), *build.args]
+    log = work / f"server-{build.name}.log"
+    popen = subprocess.Popen(
+        pinned(command, placement.server),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+    build.process = Process(build.name, popen, log)
+    wait_http(build.process, f"http://127.0.0.1:{build.port}/_partnercart/ping")
+    tenant = str(uuid.uuid4())
+    bearer = subprocess.run(
+        [PYTHON, "-m", "partnercart", "token", "--tenant", tenant, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout.strip()
+    base = f"http://127.0.0.1:{build.port}"
+    seeded = seed_over_api(base, bearer, carts=32, lines=CART_LINES)
+    get_headers = headers(bearer)
+    del get_headers["Content-Type"]
+    carts = f"/v1/customers/{seeded.customer_id}/carts"
+    body = cart_body(CART_LINES).decode()
+    port = build.port
+    build.specs = {
+        "trivial": LoadSpec(port, ["/_partnercart/ping"], request_ids=False),
+        "get": LoadSpec(port, seeded.cart_paths(), headers=get_headers),
+        "put": LoadSpec(
+            port, seeded.cart_paths(), method="PUT", body=body, headers=headers(bearer)
+        ),
+        "create": LoadSpec(port, [carts], method="POST", body=body, headers=headers(bearer)),
+        "checkout": LoadSpec(
+            port,
+            [carts],
+            method="POST",
+            body=cart_body(CHECKOUT_LINES).decode(),
+            headers=headers(bearer),
+            mode="create_checkout",
+            checkout_body='"success"',
+            connections=CHECKOUT_CONNECTIONS,
+        ),
+    }
+
+
+def run(
+    build: Build, route: str, duration: float, placement: Placement, work: Path, connections: int
+) -> LoadResult:
+    spec = build.specs[route]
+    spec.duration = duration
+    if route != "checkout":
+        spec.connections = connections
+    return drive(spec, placement=placement, generator="wrk", work_dir=work / "load")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--a", type=Path, required=True, help="checkout of build A")
+    parser.add_argument("--b", type=Path, default=Path(__file__).resolve().parent.parent)
+    parser.add_argument("--a-args", default="", help="more `serve` options for A")
+    parser.add_argument("--b-args", default="", help="more `serve` options for B")
+    parser.add_argument("--route", nargs="+", choices=ROUTES, default=["get", "put"])
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    if not have_wrk():
+        raise SystemExit("bench/ab.py needs wrk (apt-get install wrk)")
+    work = temp_dir("partnercart-ab-")
+    RESULTS.mkdir(exist_ok=True)
+    placement = Placement.choose(1)
+    builds = [
+        Build("A", args.a.resolve(), shlex.split(args.a_args)),
+        Build("B", args.b.resolve(), shlex.split(args.b_args)),
+    ]
+    try:
+        for build in builds:
+            start_build(build, work, placement)
+        for build in builds:  # warm both up once
+            for route in args.route:
+                run(build, route, 1.0, placement, work, args.connections)
+        for round_no in range(args.rounds):
+            order = builds if round_no % 2 == 0 else builds[::-1]
+            for route in args.route:
+                for build in order:
+                    result = run(build, route, args.duration, placement, work, args.connections)
+                    build.results.setdefault(route, []).append(result)
+                    print(
+                        f"round {round_no + 1} {route:9} {build.name}: {result.rps:9,.0f} req/s"
+                        f"  p50 {result.p50_ms:6.2f}  p99 {result.p99_ms:6.2f} ms"
+                        f"  errors {result.errors}"
+                    )
+    finally:
+        for build in builds:
+            if build.process is not None:
+                build.process.stop()
+    a, b = builds
+    print(f"\nA = {a.root} {a.args}\nB = {b.root} {b.args}")
+    print(f"{'route':10} {'A req/s':>9} {'B req/s':>9} {'B/A':>6} {'A p99':>7} {'B p99':>7}")
+    for route in args.route:
+        ra, rb = a.results[route], b.results[route]
+        ratio = statistics.median(y.rps / x.rps for x, y in zip(ra, rb, strict=True))
+        print(
+            f"{route:10} {statistics.median(r.rps for r in ra):9,.0f}"
+            f" {statistics.median(r.rps for r in rb):9,.0f} {ratio:6.3f}"
+            f" {statistics.median(r.p99_ms for r in ra):7.2f}"
+            f" {statistics.median(r.p99_ms for r in rb):7.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
