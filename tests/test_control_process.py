@@ -273,3 +273,21 @@ def test_deterministic_mode_refuses_a_database_with_data(tmp_path: Path) -> None
     )
     assert done.returncode != 0
     assert "needs an empty database" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"), [((), "uvloop"), (("--loop", "asyncio"), "asyncio")]
+)
+def test_serve_runs_on_the_event_loop_asked_for(
+    tmp_path: Path, option: tuple[str, ...], expected: str
+) -> None:
+    data_dir = tmp_path / "data"
+    with running(ServerProcess(data_dir, extra=option)) as (server,):
+        info = httpx.get(
+            f"{server.url}/_partnercart/info", headers=admin_headers(data_dir), timeout=30
+        )
+        assert info.status_code == 200
+        assert info.json()["eventLoop"] == expected
+        partner = Partner(data_dir)
+        customers = httpx.get(f"{server.url}/v1/customers", headers=partner.headers, timeout=30)
+        assert customers.status_code == 200

@@ -68,6 +68,15 @@ def main() -> None:
     help="Server processes sharing the port (use PostgreSQL for more than a few).",
 )
 @click.option(
+    "--loop",
+    "event_loop",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "uvloop", "asyncio"]),
+    help="Event loop: auto takes uvloop when installed. asyncio serves a burst of new "
+    "connections to a busy server sooner, at some cost in throughput (docs/decisions.md).",
+)
+@click.option(
     "--seed",
     default=None,
     type=int,
@@ -153,6 +162,7 @@ def serve(
     data_dir: Path,
     no_migrate: bool,
     workers: int,
+    event_loop: str,
     catalog_files: tuple[Path, ...],
     catalog_replace: bool,
     seed: int | None,
@@ -271,6 +281,7 @@ def serve(
         "date_header": False,
         # On SIGTERM/SIGINT: stop accepting, finish the requests in flight, then exit.
         "timeout_graceful_shutdown": 30,
+        "loop": event_loop,
     }
     if workers == 1:
         from partnercart.server.http.factory import freeze_startup_heap

@@ -6,6 +6,7 @@ answer JSON.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import uuid
@@ -333,6 +334,8 @@ async def info(request: Request) -> Response:
             "seed": settings.seed,
             "frozenAt": format_timestamp(settings.frozen_at) if settings.frozen_at else None,
             "requestLog": settings.request_log,
+            # ``serve --loop``: "uvloop" or "asyncio" (the module the running loop comes from)
+            "eventLoop": type(asyncio.get_running_loop()).__module__.partition(".")[0],
         }
     )
 
