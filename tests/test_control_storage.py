@@ -186,6 +186,14 @@ def _pending_rows(partner: str, count: int) -> list[Any]:
     ]
 
 
+def _packed(pending: Any) -> Any:
+    """A row as the buffer holds it: the request packed with its headers as they came."""
+    from partnercart.server.control.requestlog import pack
+
+    partner, at, stored = pending
+    return partner, at, pack(stored)
+
+
 def test_a_request_log_batch_is_written_in_order_and_trimmed(
     tmp_path: Path, clock: ManualClock, database_url: str, monkeypatch: Any
 ) -> None:
@@ -195,7 +203,7 @@ def test_a_request_log_batch_is_written_in_order_and_trimmed(
     import asyncio
 
     from partnercart.server.control import requestlog
-    from partnercart.server.http.requestlog import LogBuffer, packed
+    from partnercart.server.http.requestlog import LogBuffer
 
     monkeypatch.setattr(requestlog, "KEEP", 50)
     runtime = make_runtime(tmp_path, clock, database_url)
@@ -207,7 +215,7 @@ def test_a_request_log_batch_is_written_in_order_and_trimmed(
             seen: list[str] = []
             for _ in range(2):  # the second round pushes most of the first out
                 for row in _pending_rows(partner, 40):
-                    buffer.keep(packed(row))
+                    buffer.keep(_packed(row))
             assert len(buffer) == 50
 
             async def ticker() -> None:
@@ -248,7 +256,6 @@ def test_trimming_the_log_in_steps_deletes_at_most_so_many(
     tmp_path: Path, clock: ManualClock, database_url: str, monkeypatch: Any
 ) -> None:
     from partnercart.server.control import requestlog
-    from partnercart.server.http.requestlog import packed
 
     monkeypatch.setattr(requestlog, "KEEP", 10)
     runtime = make_runtime(tmp_path, clock, database_url)
@@ -256,7 +263,7 @@ def test_trimming_the_log_in_steps_deletes_at_most_so_many(
     try:
         store = runtime.services.store
         with store.unit_of_work(write=True) as uow:
-            requestlog.add_many(uow, [packed(p) for p in _pending_rows(partner, 25)])
+            requestlog.add_many(uow, [_packed(p) for p in _pending_rows(partner, 25)])
         removed = []
         for _ in range(4):
             with store.unit_of_work(write=True) as uow:

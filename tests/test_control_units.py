@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -64,3 +65,76 @@ def test_clock_state_transitions() -> None:
     assert again.now(base) == frozen.now(base)
     base.advance(dt.timedelta(minutes=1))
     assert again.now(base) == T0 + dt.timedelta(days=2, hours=1, minutes=1)
+
+
+def test_a_captured_row_unpacks_as_the_stored_request_and_is_redacted_when_written() -> None:
+    """Capture.row packs a tuple in StoredRequest's layout; add_many redacts on the way in."""
+    import time
+
+    from partnercart.server.control import requestlog
+    from partnercart.server.http.requestlog import Capture
+
+    token = b"Bearer " + b"t" * 50
+    scope: dict[str, Any] = {
+        "method": "PUT",
+        "path": "/v1/customers/c/carts/k",
+        "query_string": b"a=1",
+        "headers": [(b"authorization", token), (b"x-long", b"v" * 3000)],
+        "state": {"request_id": "r-1", "correlation_id": "c-1", "partner_id": "p-1"},
+    }
+    capture = Capture(scope, T0, time.perf_counter())
+    capture.request_body(b'{"lineItems":[]}')
+    capture.status = 201
+    capture.response_headers = [(b"etag", b'"e"'), (b"set-cookie", b"s=1")]
+    capture.response_body(b'{"id":')
+    capture.response_body(b'"k"}')
+    capture.duration = 0.0012345
+    partner, at, packed = capture.row(runtime=None)  # type: ignore[arg-type]
+    assert (partner, at) == ("p-1", int(T0.timestamp() * 1_000_000))
+    kept = msgspec_decode(packed)
+    assert kept == requestlog.StoredRequest(
+        method="PUT",
+        path="/v1/customers/c/carts/k",
+        route=None,
+        query=b"a=1",
+        status=201,
+        duration_ms=1.234,
+        request_id="r-1",
+        correlation_id="c-1",
+        request_headers=[(b"authorization", token), (b"x-long", b"v" * 3000)],
+        request_body=b'{"lineItems":[]}',
+        request_size=16,
+        response_headers=[(b"etag", b'"e"'), (b"set-cookie", b"s=1")],
+        response_body=b'{"id":"k"}',
+        response_size=10,
+    )
+    written: list[Any] = []
+
+    class Cursor:
+        def executemany(self, _sql: str, rows: list[Any]) -> None:
+            written.extend(rows)
+
+    class Dialect:
+        def sql(self, text: str) -> str:
+            return text
+
+    class Uow:
+        cursor = Cursor()
+        dialect = Dialect()
+
+    requestlog.add_many(Uow(), [(partner, at, packed)])
+    stored = msgspec_decode(written[0][2])
+    assert stored.request_headers == [
+        (b"authorization", b"<redacted>"),
+        (b"x-long", b"v" * requestlog.HEADER_LIMIT),
+    ]
+    assert stored.response_headers == [(b"etag", b'"e"'), (b"set-cookie", b"<redacted>")]
+    assert token not in written[0][2]
+
+
+def msgspec_decode(packed: bytes) -> Any:
+    import msgspec
+
+    from partnercart.server.control.requestlog import StoredRequest
+
+    return msgspec.msgpack.decode(packed, type=StoredRequest)

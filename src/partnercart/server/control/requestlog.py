@@ -41,7 +41,9 @@ class StoredRequest(msgspec.Struct, array_like=True, kw_only=True, gc=False):
 
     Turning header lists and bodies into text, and the whole into JSON, is left to the reader
     (:func:`recent`): the log is written on every request and read by a person now and then.
-    Credentials are redacted before a row is packed; nothing secret reaches the database.
+    A row is packed as its request ends with the headers as they came; credentials are redacted
+    and long values cut as the row goes into the table (:func:`add_many`, the one way in), so
+    nothing secret reaches the database, and only for the rows that are written.
     Not tracked by the garbage collector (``gc=False``): it holds bytes, strings and lists of
     byte pairs, never a cycle.
     """
@@ -89,11 +91,20 @@ def pack(request: StoredRequest) -> bytes:
     return _packer.encode(request)
 
 
+def redacted(packed: bytes) -> bytes:
+    """A packed request as it is stored: its header lists through :func:`stored_headers`."""
+    request = _unpacker.decode(packed)
+    request.request_headers = stored_headers(request.request_headers)
+    request.response_headers = stored_headers(request.response_headers)
+    return _packer.encode(request)
+
+
 def add_many(uow: Any, rows_: list[tuple[str | None, int, bytes]]) -> None:
-    """Insert a batch of ``(partner_id, at_micros, packed StoredRequest)`` in one call."""
+    """Insert a batch of ``(partner_id, at_micros, packed StoredRequest)`` in one call, each
+    redacted on the way (:func:`redacted`)."""
     uow.cursor.executemany(
         uow.dialect.sql("INSERT INTO control_requests (partner_id, at, body) VALUES (?, ?, ?)"),
-        rows_,
+        [(partner, at, redacted(body)) for partner, at, body in rows_],
     )
 
 
