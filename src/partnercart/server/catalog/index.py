@@ -42,6 +42,18 @@ class Offer:
     product: ProductEntry
     sku: SkuEntry
     availability: AvailabilityEntry
+    #: The availability's terms by ``(duration, cycle)``, the first of each kept: validation
+    #: looks one up for every line.
+    terms: Mapping[tuple[str | None, BillingCycle | None], Term] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @classmethod
+    def of(cls, product: ProductEntry, sku: SkuEntry, availability: AvailabilityEntry) -> Offer:
+        terms: dict[tuple[str | None, BillingCycle | None], Term] = {}
+        for term in availability.terms:
+            terms.setdefault((term.duration or None, term_cycle(term.billing_cycle)), term)
+        return cls(product, sku, availability, MappingProxyType(terms))
 
     @property
     def catalog_item_id(self) -> str:
@@ -61,12 +73,7 @@ class Offer:
 
     def term(self, duration: str | None, cycle: BillingCycle | None) -> Term | None:
         """The availability's term for ``duration`` billed ``cycle``, if it offers one."""
-        for term in self.availability.terms:
-            if (term.duration or None) == (duration or None) and term_cycle(
-                term.billing_cycle
-            ) == cycle:
-                return term
-        return None
+        return self.terms.get((duration or None, cycle))
 
     def price(self, duration: str | None, cycle: BillingCycle | None) -> PriceEntry | None:
         for entry in self.availability.prices:
@@ -94,7 +101,7 @@ class Catalog:
         for product in by_id.values():
             for sku in product.skus:
                 for availability in sku.availabilities:
-                    offer = Offer(product, sku, availability)
+                    offer = Offer.of(product, sku, availability)
                     offers[offer.catalog_item_id.upper()] = offer
                     for country in availability.countries:
                         ids = by_country.setdefault(country.upper(), [])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -94,7 +95,9 @@ def _stamp(day: dt.date) -> str:
     return f"{day.isoformat()}T00:00:00Z"
 
 
+@functools.lru_cache(maxsize=256)
 def _months(duration: str | None) -> int | None:
+    """Months in an ISO 8601 term (``P1M``, ``P1Y``, ``P3Y``); a catalog has a handful."""
     match = _DURATION.match(duration or "")
     if match is None:
         return None
@@ -352,7 +355,9 @@ def _commitment(line: CartLineItem, offer: Offer, ctx: CartContext) -> None:
 
 
 def _participants(line: CartLineItem, ctx: CartContext) -> None:
-    participants = line.participants or []
+    participants = line.participants
+    if not participants:  # most lines name none, and every rule below is about those named
+        return
     kinds = [p.key for p in participants]
     if ParticipantType.UNKNOWN in kinds or any(not p.value.strip() for p in participants):
         raise LineProblem(
