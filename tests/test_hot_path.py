@@ -70,3 +70,19 @@ def test_negotiation_reads_the_accept_header_the_gateway_found(api: Api) -> None
     assert answer.headers["content-type"].startswith("application/xml")
     answer = api.client.get("/v1/customers", headers=api.headers() | {"Accept": "image/png"})
     assert answer.status_code == 406
+
+
+def test_a_rendered_answer_has_its_headers_once() -> None:
+    from partnercart.server.http.media import Rendered
+
+    plain = Rendered(b'{"a":1}', 201, b"application/json; charset=utf-8", {"ETag": '"x"'})
+    assert plain.status_code == 201
+    assert plain.raw_headers == [
+        (b"etag", b'"x"'),
+        (b"content-length", b"7"),
+        (b"content-type", b"application/json; charset=utf-8"),
+    ]
+    given = Rendered(b"<a/>", 200, b"application/json", {"Content-Type": "application/xml"})
+    assert [v for k, v in given.raw_headers if k == b"content-type"] == [b"application/xml"]
+    # As Starlette: no Content-Length on an answer that has no body by definition.
+    assert "content-length" not in Rendered(b"", 204, b"text/plain").headers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -107,6 +108,7 @@ def cart_uri(customer_id: str, cart_id: str) -> str:
     return f"/customers/{customer_id}/carts/{cart_id}"
 
 
+@functools.lru_cache(maxsize=4096)
 def make_etag(cart_id: str, version: int) -> str:
     """An opaque version tag, shaped like the one in Partner Center's samples (base64 JSON)."""
     # The compact JSON {"id":...,"version":...}; a GUID needs no escaping, so it is formatted

@@ -241,12 +241,36 @@ def render(
             media, content = DEFAULT_TYPE, None
     if content is None:
         content = body if isinstance(body, bytes) else codec.encode(body)
-    return Response(
-        content,
-        status_code=status,
-        media_type=f"{media}; charset=utf-8",
-        headers=dict(headers) if headers else None,
-    )
+    return Rendered(content, status, _content_type(media), headers)
+
+
+class Rendered(Response):
+    """A rendered answer with its header list made directly: Starlette's ``init_headers``
+    lower-cases and searches the names a handler passes, which these never need."""
+
+    def __init__(
+        self,
+        content: bytes,
+        status: int,
+        content_type: bytes,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.status_code = status
+        self.background = None
+        self.body = content
+        given = headers.items() if headers else ()
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in given]
+        names = {name for name, _ in raw}
+        if b"content-length" not in names and status >= 200 and status not in (204, 304):
+            raw.append((b"content-length", str(len(content)).encode()))
+        if b"content-type" not in names:
+            raw.append((b"content-type", content_type))
+        self.raw_headers = raw
+
+
+@functools.cache
+def _content_type(media: str) -> bytes:
+    return f"{media}; charset=utf-8".encode("latin-1")
 
 
 __all__ = [
