@@ -42,18 +42,17 @@ class Offer:
     product: ProductEntry
     sku: SkuEntry
     availability: AvailabilityEntry
-    #: The availability's terms by ``(duration, cycle)``, the first of each kept: validation
-    #: looks one up for every line.
+    #: The availability's terms by ``(duration, cycle)``, the first of each kept, made from
+    #: ``availability`` when the offer is: validation looks one up for every line.
     terms: Mapping[tuple[str | None, BillingCycle | None], Term] = field(
-        default_factory=dict, compare=False, repr=False
+        init=False, compare=False, repr=False
     )
 
-    @classmethod
-    def of(cls, product: ProductEntry, sku: SkuEntry, availability: AvailabilityEntry) -> Offer:
+    def __post_init__(self) -> None:
         terms: dict[tuple[str | None, BillingCycle | None], Term] = {}
-        for term in availability.terms:
+        for term in self.availability.terms:
             terms.setdefault((term.duration or None, term_cycle(term.billing_cycle)), term)
-        return cls(product, sku, availability, MappingProxyType(terms))
+        object.__setattr__(self, "terms", MappingProxyType(terms))  # a frozen dataclass
 
     @property
     def catalog_item_id(self) -> str:
@@ -101,7 +100,7 @@ class Catalog:
         for product in by_id.values():
             for sku in product.skus:
                 for availability in sku.availabilities:
-                    offer = Offer.of(product, sku, availability)
+                    offer = Offer(product, sku, availability)
                     offers[offer.catalog_item_id.upper()] = offer
                     for country in availability.countries:
                         ids = by_country.setdefault(country.upper(), [])

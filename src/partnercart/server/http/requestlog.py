@@ -52,7 +52,7 @@ def _partner(runtime: Runtime, authorization: str | None) -> str | None:
 Row = tuple[str | None, int, bytes]
 
 #: :meth:`Capture.row` packs a tuple in this order, which MessagePack encodes exactly as the
-#: array-like :class:`StoredRequest` (checked here, and by tests/test_control_storage.py).
+#: array-like :class:`StoredRequest` (checked here, and by tests/test_control_units.py).
 _ROW_FIELDS = (
     "method",
     "path",
@@ -79,7 +79,7 @@ _packer = msgspec.msgpack.Encoder()
 
 
 class Capture:
-    """One request as the gateway saw it; :meth:`pending` turns it into what the buffer keeps
+    """One request as the gateway saw it; :meth:`row` turns it into what the buffer keeps
     when the request ends."""
 
     __slots__ = (
