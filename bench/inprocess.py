@@ -1,6 +1,6 @@
 """Server time per request, in process: the ASGI app called directly, no socket, no client.
 
-    python bench/inprocess.py [--requests 5000] [--profile ROUTE] [--no-request-log]
+    python bench/inprocess.py [--requests 5000] [--profile ROUTE] [--only ROUTE] [--no-request-log]
 
 Prints microseconds of app time per call for the trivial route, GET cart, PUT cart, create
 cart, and create + checkout of a 10-line cart (timed as one call), each next to the trivial
@@ -165,7 +165,8 @@ async def main_async(args: argparse.Namespace) -> None:
                 await app.state.request_log_buffer.flush()
                 print(profiler.output_text(unicode=True, color=False, show_all=False))
                 return
-            call, expect = routes["trivial"]
+            if args.only:
+                routes = {name: routes[name] for name in ("trivial", args.only)}
             # Interleaved batches, the best batch of each route: the machine is shared.
             best = dict.fromkeys(routes, float("inf"))
             for _round in range(args.rounds):
@@ -186,6 +187,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--profile", choices=["trivial", "get", "put", "create", "checkout"])
     parser.add_argument("--rounds", type=int, default=5, help="batches per route (best kept)")
+    parser.add_argument(
+        "--only",
+        choices=["get", "put", "create", "checkout"],
+        help="time just this route next to the trivial one (for an outside profiler)",
+    )
     parser.add_argument("--no-request-log", action="store_true")
     parser.add_argument(
         "--no-access-log",

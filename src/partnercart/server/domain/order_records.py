@@ -4,14 +4,14 @@ the result of a cart's checkout (replayed on every later checkout of that cart).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+
+import msgspec
 
 from partnercart.schema import codec
 from partnercart.schema.order import Order, Subscription
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRecord:
+class OrderRecord(msgspec.Struct, frozen=True, gc=False):
     id: str
     partner_id: str
     customer_id: str
@@ -29,8 +29,7 @@ class OrderRecord:
         return codec.decode_stored(self.body, Order)
 
 
-@dataclass(frozen=True, slots=True)
-class SubscriptionRecord:
+class SubscriptionRecord(msgspec.Struct, frozen=True, gc=False):
     """The subscription an order line turns into. Its id is chosen at checkout, so it is
     repeatable under seeded ids; it becomes visible at ``provision_at``."""
 
@@ -47,8 +46,7 @@ class SubscriptionRecord:
         return codec.decode_stored(self.body, Subscription)
 
 
-@dataclass(frozen=True, slots=True)
-class CheckoutRecord:
+class CheckoutRecord(msgspec.Struct, frozen=True, gc=False):
     cart_id: str
     partner_id: str
     customer_id: str

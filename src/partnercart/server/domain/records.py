@@ -1,17 +1,22 @@
-"""What the stores keep: a resource's canonical wire document plus the columns the rules query."""
+"""What the stores keep: a resource's canonical wire document plus the columns the rules query.
+
+Records are frozen msgspec structs rather than frozen dataclasses: one is built for every row a
+request reads, and a frozen dataclass sets each field through ``object.__setattr__`` (building a
+cart record took 3.3 µs as a dataclass, 1.5 µs as a struct). Their fields hold no containers, so
+the cyclic collector need not track them (``gc=False``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+
+import msgspec
 
 from partnercart.schema import codec
 from partnercart.schema.cart import Cart
 from partnercart.schema.customer import Customer
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerRecord:
+class CustomerRecord(msgspec.Struct, frozen=True, gc=False):
     id: str
     partner_id: str
     country: str
@@ -22,8 +27,7 @@ class CustomerRecord:
         return codec.decode_stored(self.body, Customer)
 
 
-@dataclass(frozen=True, slots=True)
-class CartRecord:
+class CartRecord(msgspec.Struct, frozen=True, gc=False):
     id: str
     partner_id: str
     customer_id: str

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
 from partnercart.schema import codec
 from partnercart.schema.common import ErrorBody, ThrottleBody
@@ -31,6 +32,7 @@ from partnercart.server.control import faults as rules
 from partnercart.server.control.faults import FaultRule
 from partnercart.server.domain.errors import ApiError
 from partnercart.server.http.auth import actor_from_header
+from partnercart.server.http.routing import IndexedRouter
 from partnercart.server.runtime import Runtime
 
 CONTROL_PREFIX = "/_partnercart"
@@ -42,7 +44,14 @@ class ConnectionDropped(Exception):
 
 
 class ControlledApp(Starlette):
-    """Starlette that can end a request by closing the connection without an answer."""
+    """Starlette that can end a request by closing the connection without an answer, and
+    finds routes with one expression (:class:`~partnercart.server.http.routing.IndexedRouter`)."""
+
+    def __init__(
+        self, *, routes: Sequence[BaseRoute], lifespan: Lifespan[Any] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(routes=routes, lifespan=lifespan, **kwargs)
+        self.router = IndexedRouter(routes, lifespan=lifespan)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
