@@ -129,7 +129,8 @@ class ClockSource:
         self.frozen_at = frozen_at
         self._ttl = ttl
         self._monotonic = monotonic
-        self._cache: dict[str, tuple[float, ClockState]] = {}
+        #: partner -> (when read, the clock made from the row): a hit makes no object.
+        self._cache: dict[str, tuple[float, PartnerClock]] = {}
         self._lock = threading.Lock()
 
     def state(self, uow: UnitOfWork, partner_id: str) -> ClockState:
@@ -140,17 +141,16 @@ class ClockSource:
         """The partner's clock; opens its own short read when the cached row is stale, so call
         it before the request's unit of work is opened."""
         now = self._monotonic()
-        with self._lock:
-            cached = self._cache.get(partner_id)
+        cached = self._cache.get(partner_id)  # one dict read is atomic; writes take the lock
         if cached is not None and now - cached[0] < self._ttl:
-            return PartnerClock(cached[1], self.base)
+            return cached[1]
         with self.store.unit_of_work(write=False) as uow:
-            state = self.state(uow, partner_id)
+            clock = PartnerClock(self.state(uow, partner_id), self.base)
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[partner_id] = (now, state)
-        return PartnerClock(state, self.base)
+            self._cache[partner_id] = (now, clock)
+        return clock
 
     def invalidate(self, partner_id: str | None = None) -> None:
         with self._lock:

@@ -176,8 +176,10 @@ class Gateway:
             if message["type"] == "http.response.start":
                 answered = True
                 status = message["status"]
-                headers = [*message.get("headers", ()), *extra]
-                if not any(key.lower() == b"date" for key, _ in headers):
+                own = message.get("headers", ())
+                headers = [*own, *extra]
+                # only the app's own headers can hold a Date (``extra`` never does)
+                if not any(key.lower() == b"date" for key, _ in own):
                     headers.append((b"date", self._date()))
                 message["headers"] = headers
                 if capture is not None:
