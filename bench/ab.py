@@ -1,7 +1,8 @@
 """Two builds of partnercart side by side: is a change faster, on this machine, today?
 
     python bench/ab.py --a /path/to/old/checkout [--b .] [--route get put ...] [--rounds 5]
-                       [--a-args "--no-request-log"] [--b-args "..."] [--duration 5]
+                       [--a-args="--no-request-log"] [--b-args="..."] [--duration 5]
+                       [--a-env="NAME=VALUE ..."] [--b-env="..."]
 
 This machine's speed drifts (the fixed-body route alone moved by a third within an hour), so
 two builds measured in separate runs cannot be compared. Here both servers run at once, each on
@@ -9,7 +10,8 @@ its own data dir, pinned to the same core, and are loaded in alternating rounds 
 with the same wrk script; the table gives each route's median req/s, p50 and p99 for A and B,
 and B/A as the median of the per-round ratios. ``--a``/``--b`` name source checkouts (a
 ``git worktree`` of the old commit, say); ``--a-args``/``--b-args`` add ``serve`` options, so one
-checkout with two settings can be compared too.
+checkout with two settings can be compared too, and ``--a-env``/``--b-env`` set environment
+variables for one server process (an allocator setting, say).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class Build:
     name: str
     root: Path
     args: list[str]
+    env: dict[str, str] = field(default_factory=dict)
     process: Process | None = None
     port: int = 0
     specs: dict[str, LoadSpec] = field(default_factory=dict)
@@ -63,6 +66,7 @@ def start_build(build: Build, work: Path, placement: Placement) -> None:
     build.port = free_port()
     env = dict(os.environ)
     env["PYTHONPATH"] = str(build.root / "src")
+    env.update(build.env)
     command = [PYTHON, "-m", "partnercart", "serve", "--port", str(build.port)]
     command += ["--data-dir", str(data_dir), *build.args]
     log = work / f"server-{build.name}.log"
@@ -120,12 +124,19 @@ def run(
     return drive(spec, placement=placement, generator="wrk", work_dir=work / "load")
 
 
+def _env(text: str) -> dict[str, str]:
+    pairs = [item.partition("=") for item in shlex.split(text)]
+    return {name: value for name, _, value in pairs}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--a", type=Path, required=True, help="checkout of build A")
     parser.add_argument("--b", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument("--a-args", default="", help="more `serve` options for A")
     parser.add_argument("--b-args", default="", help="more `serve` options for B")
+    parser.add_argument("--a-env", default="", help="NAME=VALUE ... for A's server process")
+    parser.add_argument("--b-env", default="", help="NAME=VALUE ... for B's server process")
     parser.add_argument("--route", nargs="+", choices=ROUTES, default=["get", "put"])
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--duration", type=float, default=5.0)
@@ -137,8 +148,8 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     placement = Placement.choose(1)
     builds = [
-        Build("A", args.a.resolve(), shlex.split(args.a_args)),
-        Build("B", args.b.resolve(), shlex.split(args.b_args)),
+        Build("A", args.a.resolve(), shlex.split(args.a_args), _env(args.a_env)),
+        Build("B", args.b.resolve(), shlex.split(args.b_args), _env(args.b_env)),
     ]
     try:
         for build in builds:
@@ -162,7 +173,7 @@ def main() -> None:
             if build.process is not None:
                 build.process.stop()
     a, b = builds
-    print(f"\nA = {a.root} {a.args}\nB = {b.root} {b.args}")
+    print(f"\nA = {a.root} {a.args} {a.env or ''}\nB = {b.root} {b.args} {b.env or ''}")
     print(f"{'route':10} {'A req/s':>9} {'B req/s':>9} {'B/A':>6} {'A p99':>7} {'B p99':>7}")
     for route in args.route:
         ra, rb = a.results[route], b.results[route]

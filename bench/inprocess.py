@@ -29,7 +29,7 @@ from harness import cart_body, customer_body
 
 from partnercart.server.http.accesslog import configure_access_log
 from partnercart.server.http.app import create_app
-from partnercart.server.http.factory import freeze_startup_heap
+from partnercart.server.http.factory import prepare_serving
 from partnercart.server.runtime import build_runtime
 from partnercart.server.settings import Settings
 
@@ -152,7 +152,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 ),
                 "checkout": (create_then_checkout, 201),
             }
-            freeze_startup_heap()  # as `serve` does once the app is built
+            prepare_serving(app)  # as `serve` does once the app is built
             if args.profile:
                 from pyinstrument import Profiler
 

@@ -51,6 +51,7 @@ class ServerProcess:
     data_dir: Path
     database: str | None = None
     extra: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[str] | None = None
     log: Path | None = None
@@ -81,7 +82,7 @@ class ServerProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 text=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout

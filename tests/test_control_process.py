@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import platform
 import subprocess
 import sys
 import time
@@ -18,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from partnercart.cli.main import main as cli
+from partnercart.server.http.factory import HEAP_TOP_KEPT
 from partnercart.server.identity.keys import read_admin_key
 from tests.servers import Partner, ServerProcess, line, running
 
@@ -291,3 +294,23 @@ def test_serve_runs_on_the_event_loop_asked_for(
         partner = Partner(data_dir)
         customers = httpx.get(f"{server.url}/v1/customers", headers=partner.headers, timeout=30)
         assert customers.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [({}, HEAP_TOP_KEPT), ({"MALLOC_ARENA_MAX": "2"}, None)],
+)
+def test_serve_keeps_the_heap_top_unless_an_allocator_setting_was_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: int | None
+) -> None:
+    if expected is not None and platform.libc_ver()[0] != "glibc":
+        pytest.skip("the heap top is kept through glibc's mallopt")
+    for name in [n for n in os.environ if n.startswith("MALLOC_")]:
+        monkeypatch.delenv(name)
+    data_dir = tmp_path / "data"
+    with running(ServerProcess(data_dir, env=env)) as (server,):
+        info = httpx.get(
+            f"{server.url}/_partnercart/info", headers=admin_headers(data_dir), timeout=30
+        )
+        assert info.status_code == 200
+        assert info.json()["heapTopKept"] == expected

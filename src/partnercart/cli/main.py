@@ -284,11 +284,11 @@ def serve(
         "loop": event_loop,
     }
     if workers == 1:
-        from partnercart.server.http.factory import freeze_startup_heap
+        from partnercart.server.http.factory import prepare_serving
 
         try:
             app = create_app(runtime)
-            freeze_startup_heap()
+            prepare_serving(app)
             uvicorn.run(app, **common)
         finally:
             runtime.close()

@@ -336,6 +336,8 @@ async def info(request: Request) -> Response:
             "requestLog": settings.request_log,
             # ``serve --loop``: "uvloop" or "asyncio" (the module the running loop comes from)
             "eventLoop": type(asyncio.get_running_loop()).__module__.partition(".")[0],
+            # bytes of free heap top the allocator keeps (``None``: its own default)
+            "heapTopKept": getattr(request.app.state, "heap_top_kept", None),
         }
     )
 
