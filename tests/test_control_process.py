@@ -314,3 +314,13 @@ def test_serve_keeps_the_heap_top_unless_an_allocator_setting_was_given(
         )
         assert info.status_code == 200
         assert info.json()["heapTopKept"] == expected
+
+
+def test_serve_opens_sqlite_with_the_sync_setting_asked_for(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with running(ServerProcess(data_dir, extra=("--sqlite-sync", "off"))) as (server,):
+        info = httpx.get(
+            f"{server.url}/_partnercart/info", headers=admin_headers(data_dir), timeout=30
+        )
+        assert info.json()["sqliteSync"] == "off"
+        assert Partner(data_dir).new_customer(server.url)  # writes go through

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -280,3 +281,32 @@ def test_a_new_sqlite_database_gets_our_page_size_and_an_old_one_keeps_its_own(
             assert conn.execute("SELECT count(*) FROM carts").fetchone()[0] == 0
         finally:
             conn.close()
+
+
+@pytest.mark.parametrize(("mode", "pragma"), [("normal", 1), ("off", 0)])
+def test_the_sqlite_sync_setting_reaches_each_threads_connection(
+    tmp_path: Path, mode: str, pragma: int
+) -> None:
+    url = DatabaseUrl.parse(f"sqlite:///{tmp_path / 'pc.db'}")
+    migrate.upgrade(url)
+    store = open_store(url, sqlite_sync=mode)
+    seen: list[int] = []
+
+    def read() -> None:
+        with store.unit_of_work(write=False) as uow:
+            seen.append(uow.cursor.execute("PRAGMA synchronous").fetchone()[0])
+
+    try:
+        read()
+        other = threading.Thread(target=read)
+        other.start()
+        other.join()
+        assert seen == [pragma, pragma]
+    finally:
+        store.close()
+
+
+def test_an_unknown_sqlite_sync_setting_is_refused(tmp_path: Path) -> None:
+    url = DatabaseUrl.parse(f"sqlite:///{tmp_path / 'pc.db'}")
+    with pytest.raises(ValueError, match="synchronous"):
+        open_store(url, sqlite_sync="full")

@@ -24,6 +24,7 @@ from partnercart.client import (
     UnauthorizedError,
 )
 from partnercart.schema.cart import CartStatus
+from partnercart.server.identity.keys import read_admin_key
 from partnercart.testing._server import RunningServer
 from partnercart.testing.factories import DEFAULT_CATALOG_ITEM, sample_cart, sample_customer
 from tests.client.fakes import Sleeps
@@ -236,3 +237,20 @@ def test_the_async_client_against_the_in_process_app(api: Any) -> None:
             return got.line_items[0].quantity
 
     assert asyncio.run(main()) == 4
+
+
+def test_the_plugin_server_keeps_its_throwaway_sqlite_file_without_fsync(
+    partnercart_server: RunningServer, request: pytest.FixtureRequest
+) -> None:
+    if request.config.getoption("--partnercart-url", default=None):
+        pytest.skip("a server started elsewhere keeps its own setting")
+    key = read_admin_key(partnercart_server.data_dir)
+    assert key
+    info = httpx.get(
+        f"{partnercart_server.url}/_partnercart/info",
+        headers={"X-Partnercart-Admin-Key": key},
+        timeout=30,
+    )
+    assert info.status_code == 200
+    on_sqlite = request.config.getoption("--partnercart-database", default=None) is None
+    assert info.json()["sqliteSync"] == ("off" if on_sqlite else None)

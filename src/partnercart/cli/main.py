@@ -89,6 +89,15 @@ def main() -> None:
 )
 @click.option("--no-request-log", is_flag=True, help="Do not record requests for /_partnercart.")
 @click.option(
+    "--sqlite-sync",
+    default="normal",
+    show_default=True,
+    type=click.Choice(["normal", "off"]),
+    help="SQLite only. normal: a crash of the server loses nothing, a power cut at most the "
+    "last commits. off: no fsync at all, faster writes, for a throwaway data dir only (a power "
+    "cut or OS crash may corrupt the file).",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -168,6 +177,7 @@ def serve(
     seed: int | None,
     frozen_at: str | None,
     no_request_log: bool,
+    sqlite_sync: str,
     log_level: str,
     provisioning_delay: float,
     rate_limit: str | None,
@@ -244,6 +254,7 @@ def serve(
         seed=seed,
         frozen_at=frozen,
         request_log=not no_request_log,
+        sqlite_sync=sqlite_sync,
     )
     try:
         url = DatabaseUrl.parse(settings.database_url())

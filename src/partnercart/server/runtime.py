@@ -86,7 +86,7 @@ def build_runtime(
         from partnercart.server.storage import migrate
 
         migrate.upgrade(url)
-    store = open_store(url, pool_size=settings.pool_size)
+    store = open_store(url, pool_size=settings.pool_size, sqlite_sync=settings.sqlite_sync)
     orders = OrderPolicy(
         provisioning_delay=settings.provisioning_delay,
         cancellation_window=settings.cancellation_window,

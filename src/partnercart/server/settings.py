@@ -82,6 +82,9 @@ class Settings:
     frozen_at: dt.datetime | None = None
     #: keep the request log (``/_partnercart/requests``) in the database.
     request_log: bool = True
+    #: SQLite's ``synchronous``: ``normal`` (WAL synced at each checkpoint: a power cut may
+    #: lose the last commits, never the file) or ``off`` (no fsync: a throwaway data dir only).
+    sqlite_sync: str = "normal"
 
     def database_url(self) -> str:
         if self.database:

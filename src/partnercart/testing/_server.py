@@ -90,6 +90,9 @@ class ServerProcess:
                 str(self.data_dir),
                 "--log-level",
                 "warning",
+                # The data dir is a temporary one: no fsync (writes 1.1-1.5x faster).
+                "--sqlite-sync",
+                "off",
             ]
             if self.database:
                 command += ["--database", self.database]

@@ -49,8 +49,14 @@ class SqliteUnitOfWork(SharedRepositories):
 class SqliteStore:
     blocking = False
 
-    def __init__(self, path: str) -> None:
+    #: SQLite's ``synchronous`` values a store may be opened with.
+    SYNC_MODES = ("normal", "off")
+
+    def __init__(self, path: str, *, synchronous: str = "normal") -> None:
+        if synchronous not in self.SYNC_MODES:
+            raise ValueError(f"synchronous must be one of {self.SYNC_MODES}, not {synchronous!r}")
         self.path = path
+        self.synchronous = synchronous
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -63,8 +69,9 @@ class SqliteStore:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives a process crash (every commit is in the WAL before
-            # the call returns); only an OS crash or power cut may lose the last commits.
-            conn.execute("PRAGMA synchronous=NORMAL")
+            # the call returns); only an OS crash or power cut may lose the last commits. OFF
+            # never syncs (a throwaway data dir): an OS crash may then corrupt the file.
+            conn.execute(f"PRAGMA synchronous={self.synchronous.upper()}")
             conn.execute("PRAGMA busy_timeout=10000")
             conn.execute("PRAGMA foreign_keys=ON")
             bound_wal(conn)
@@ -73,7 +80,7 @@ class SqliteStore:
             with self._lock:
                 self._all.append(conn)
                 if self._checkpointer is None:
-                    self._checkpointer = WalCheckpointer(self.path)
+                    self._checkpointer = WalCheckpointer(self.path, self.synchronous)
         return found
 
     def unit_of_work(self, *, write: bool, snapshot: bool = True) -> SqliteUnitOfWork:
@@ -125,8 +132,9 @@ class WalCheckpointer:
 
     EVERY = 0.25
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, synchronous: str = "normal") -> None:
         self._path = path
+        self._synchronous = synchronous
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name="partnercart-wal-checkpoint", daemon=True
@@ -137,6 +145,7 @@ class WalCheckpointer:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA busy_timeout=1000")
+            conn.execute(f"PRAGMA synchronous={self._synchronous.upper()}")
             while not self._stop.wait(self.EVERY):
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
