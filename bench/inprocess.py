@@ -162,7 +162,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 profiler.start()
                 await per_call(call, args.requests, expect)
                 profiler.stop()
-                await app.state.request_log_buffer.flush()
+                await app.parts.request_log_buffer.flush()
                 print(profiler.output_text(unicode=True, color=False, show_all=False))
                 return
             if args.only:
@@ -176,7 +176,7 @@ async def main_async(args: argparse.Namespace) -> None:
             trivial = best["trivial"]
             # The log's batches were started on this loop: write what waits before the
             # lifespan (on the test client's loop) closes the store.
-            await app.state.request_log_buffer.flush()
+            await app.parts.request_log_buffer.flush()
             print(f"{'route':10} {'us/call':>9} {'extra over trivial':>20}")
             for name, us in best.items():
                 print(f"{name:10} {us:9.1f} {us - trivial:20.1f}")

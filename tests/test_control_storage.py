@@ -334,7 +334,7 @@ def test_a_read_in_another_process_makes_this_one_write_promptly(
         with TestClient(app) as client:
             partner = Api(client, runtime, str(uuid.uuid4()))
             assert partner.get("/v1/customers").status_code == 200
-            buffer = app.state.request_log_buffer
+            buffer = app.parts.request_log_buffer
             _wait_for(lambda: buffer._readers is not None)  # the first check saw the version
             time.sleep(0.2)
             assert _logged(runtime) == 0

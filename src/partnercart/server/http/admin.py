@@ -13,7 +13,7 @@ import hmac
 from starlette.requests import Request
 
 from partnercart.server.domain.errors import Unauthorized
-from partnercart.server.runtime import Runtime
+from partnercart.server.http.parts import parts_of
 
 ADMIN_HEADER = "x-partnercart-admin-key"
 
@@ -51,7 +51,7 @@ def require_admin(request: Request) -> None:
             "Admin key missing: control routes need Authorization: Bearer <admin key> or "
             f"{ADMIN_HEADER}: <admin key> (the key is in <data dir>/admin-key).",
         )
-    runtime: Runtime = request.app.state.runtime
+    runtime = parts_of(request).runtime
     # Digests first, so the comparison takes the same time whatever the lengths.
     if hmac.compare_digest(_digest(presented), _digest(runtime.admin_key)):
         return

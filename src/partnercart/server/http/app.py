@@ -16,6 +16,7 @@ from partnercart.server.http.calls import ExpirySweeper
 from partnercart.server.http.errors import HANDLERS
 from partnercart.server.http.faults import ControlledApp
 from partnercart.server.http.middleware import Gateway
+from partnercart.server.http.parts import AppParts
 from partnercart.server.http.requestlog import LogBuffer
 from partnercart.server.http.routes import carts, catalog, control, customers, identity, orders
 from partnercart.server.http.throttle import Throttle
@@ -29,7 +30,7 @@ async def ping(request: Request) -> Response:
     return Response(TRIVIAL_BODY, media_type="application/json")
 
 
-def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> Starlette:
+def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> ControlledApp:
     """The app over ``runtime``; with ``owns_runtime`` the app closes it on shutdown."""
 
     buffer = LogBuffer(runtime)
@@ -63,11 +64,13 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> Starlette:
         exception_handlers=HANDLERS,
         lifespan=lifespan,
     )
-    app.state.runtime = runtime
-    app.state.request_log_buffer = buffer
-    app.state.body_limit = settings.body_limit
-    app.state.throttle = (
-        Throttle(settings.rate_limit, settings.rate_window) if settings.rate_limit else None
+    app.parts = AppParts(
+        runtime=runtime,
+        request_log_buffer=buffer,
+        body_limit=settings.body_limit,
+        throttle=(
+            Throttle(settings.rate_limit, settings.rate_window) if settings.rate_limit else None
+        ),
+        idempotency_sweeper=ExpirySweeper(),
     )
-    app.state.idempotency_sweeper = ExpirySweeper()
     return app

@@ -6,7 +6,7 @@ from starlette.requests import Request
 
 from partnercart.server.domain.carts import Actor
 from partnercart.server.domain.errors import Unauthorized
-from partnercart.server.http.throttle import Throttle
+from partnercart.server.http.parts import parts_of
 from partnercart.server.runtime import Runtime
 
 
@@ -44,7 +44,8 @@ def actor_from_header(runtime: Runtime, header: str | None) -> Actor:
 def authenticate(request: Request) -> Actor:
     """The caller's partner and user, from ``Authorization: Bearer <JWT>``; 401 otherwise.
     Then the partner's rate limit, if one is set."""
-    runtime: Runtime = request.app.state.runtime
+    parts = parts_of(request)
+    runtime = parts.runtime
     state = request.scope.get("state") or {}
     header = state.get("authorization")
     if header is None:  # the gateway found none (or did not run)
@@ -52,7 +53,6 @@ def authenticate(request: Request) -> Actor:
     actor = actor_from_header(runtime, header)
     # For the access log and the request log, which run outside the handler.
     request.scope.setdefault("state", {})["partner_id"] = actor.partner_id
-    throttle: Throttle | None = getattr(request.app.state, "throttle", None)
-    if throttle is not None:
-        throttle.check(actor.partner_id)
+    if parts.throttle is not None:
+        parts.throttle.check(actor.partner_id)
     return actor

@@ -30,6 +30,7 @@ from partnercart.server.domain.idempotency import (
 )
 from partnercart.server.domain.ids import IdSource, ids_for_partner
 from partnercart.server.http import media
+from partnercart.server.http.parts import parts_of
 from partnercart.server.runtime import Runtime
 from partnercart.server.storage.ports import UnitOfWork
 from partnercart.server.storage.sql import to_micros
@@ -38,8 +39,7 @@ R = TypeVar("R")
 
 
 def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+    return parts_of(request).runtime
 
 
 def _partner_time(runtime: Runtime, actor: object) -> tuple[Clock, IdSource]:
@@ -245,7 +245,7 @@ async def write(
     written = await anyio.to_thread.run_sync(run) if blocking else run()
     if written.replay:
         request.state.idempotent_replay = True
-    sweeper: ExpirySweeper | None = getattr(request.app.state, "idempotency_sweeper", None)
+    sweeper = parts_of(request).idempotency_sweeper
     if key is not None and sweeper is not None:
         sweep = functools.partial(_sweep, runtime, sweeper)
         await anyio.to_thread.run_sync(sweep) if blocking else sweep()

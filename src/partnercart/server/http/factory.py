@@ -7,17 +7,16 @@ import dataclasses
 import gc
 import os
 
-from starlette.applications import Starlette
-
 from partnercart.server.http.accesslog import configure_access_log
 from partnercart.server.http.app import create_app
+from partnercart.server.http.faults import ControlledApp
 from partnercart.server.runtime import build_runtime
 from partnercart.server.settings import settings_from_json
 
 SETTINGS_ENV = "PARTNERCART_SETTINGS"
 
 
-def app_from_environment() -> Starlette:
+def app_from_environment() -> ControlledApp:
     """Each worker builds its own runtime: its own connections, no shared state but the
     database. Migrations ran once in the parent before the workers started."""
     settings = settings_from_json(os.environ[SETTINGS_ENV])
@@ -29,11 +28,11 @@ def app_from_environment() -> Starlette:
     return app
 
 
-def prepare_serving(app: Starlette) -> None:
+def prepare_serving(app: ControlledApp) -> None:
     """What a process that serves does once its app is built (``serve`` and each worker):
     keep the heap's top (:func:`keep_heap_top`, reported by ``/_partnercart/info``), then
     freeze the startup heap (:func:`freeze_startup_heap`)."""
-    app.state.heap_top_kept = keep_heap_top()
+    app.parts.heap_top_kept = keep_heap_top()
     freeze_startup_heap()
 
 

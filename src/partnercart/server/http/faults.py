@@ -32,6 +32,7 @@ from partnercart.server.control import faults as rules
 from partnercart.server.control.faults import FaultRule
 from partnercart.server.domain.errors import ApiError
 from partnercart.server.http.auth import actor_from_header
+from partnercart.server.http.parts import AppParts
 from partnercart.server.http.routing import IndexedRouter
 from partnercart.server.runtime import Runtime
 
@@ -46,6 +47,9 @@ class ConnectionDropped(Exception):
 class ControlledApp(Starlette):
     """Starlette that can end a request by closing the connection without an answer, and
     finds routes with one expression (:class:`~partnercart.server.http.routing.IndexedRouter`)."""
+
+    #: what the handlers need (``create_app`` sets it; see :mod:`partnercart.server.http.parts`)
+    parts: AppParts
 
     def __init__(
         self, *, routes: Sequence[BaseRoute], lifespan: Lifespan[Any] | None = None, **kwargs: Any

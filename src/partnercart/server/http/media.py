@@ -20,6 +20,7 @@ from partnercart.server.domain.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from partnercart.server.http.parts import parts_of
 
 T = TypeVar("T")
 log = logging.getLogger("partnercart.http")
@@ -47,7 +48,7 @@ def _parameters(value: str) -> dict[str, str]:
 
 async def read_body(request: Request) -> bytes:
     """The request body, refused with 413 past the configured limit (checked while reading)."""
-    limit: int = request.app.state.body_limit
+    limit = parts_of(request).body_limit
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")

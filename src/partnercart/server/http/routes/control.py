@@ -28,6 +28,7 @@ from partnercart.server.domain.ids import is_guid
 from partnercart.server.http import media
 from partnercart.server.http.admin import require_admin
 from partnercart.server.http.calls import in_unit_of_work
+from partnercart.server.http.parts import parts_of
 from partnercart.server.runtime import Runtime
 from partnercart.server.settings import Settings
 from partnercart.server.storage import DatabaseUrl
@@ -46,8 +47,7 @@ def _json(value: Any, status: int = 200) -> Response:
 
 async def _admin(request: Request) -> Runtime:
     require_admin(request)
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+    return parts_of(request).runtime
 
 
 async def _body(request: Request, type_: type[T]) -> T:
@@ -105,7 +105,7 @@ async def _reset(request: Request, runtime: Runtime, partner_id: str | None) -> 
     # Entries still waiting belong to the time before the reset: this process writes its own
     # first; other processes are told to write theirs promptly, as for a reader (an entry of
     # theirs may still land after the reset, within a second or two).
-    await request.app.state.request_log_buffer.before_reading()
+    await parts_of(request).request_log_buffer.before_reading()
     deleted = await in_unit_of_work(
         runtime, functools.partial(reset.reset, partner_id=partner_id), write=True
     )
@@ -317,7 +317,7 @@ async def list_requests(request: Request) -> Response:
     raw = request.query_params.get("limit", "100")
     if not raw.isdigit() or not 1 <= int(raw) <= requestlog.KEEP:
         raise BadRequest(f"limit must be between 1 and {requestlog.KEEP}.", data=["limit"])
-    await request.app.state.request_log_buffer.before_reading()
+    await parts_of(request).request_log_buffer.before_reading()
     items = await in_unit_of_work(
         runtime,
         functools.partial(requestlog.recent, partner_id=partner_id, limit=int(raw)),
@@ -345,7 +345,7 @@ async def info(request: Request) -> Response:
             # ``serve --loop``: "uvloop" or "asyncio" (the module the running loop comes from)
             "eventLoop": type(asyncio.get_running_loop()).__module__.partition(".")[0],
             # bytes of free heap top the allocator keeps (``None``: its own default)
-            "heapTopKept": getattr(request.app.state, "heap_top_kept", None),
+            "heapTopKept": parts_of(request).heap_top_kept,
         }
     )
 
