@@ -422,3 +422,9 @@ def test_cart_view_shows_line_errors(api: Api, admin: Admin) -> None:
         run(uow, "UPDATE carts SET body = ? WHERE id = ?", (json.dumps(cart).encode(), cart["id"]))
     [row] = admin.ok("GET", f"/partners/{api.partner_id}/carts")["items"]
     assert row["lineItems"][0]["error"] == {"code": 10001, "description": "Not available"}
+
+
+def test_info_reports_the_sqlite_sync_of_the_open_store(db_api: Api) -> None:
+    body = Admin(db_api).ok("GET", "/info")
+    on_sqlite = db_api.runtime.settings.database_url().startswith("sqlite")
+    assert body["sqliteSync"] == ("normal" if on_sqlite else None)

@@ -278,6 +278,14 @@ def test_deterministic_mode_refuses_a_database_with_data(tmp_path: Path) -> None
     assert "needs an empty database" in done.stderr
 
 
+def _info(url: str, data_dir: Path) -> dict[str, Any]:
+    """``GET /_partnercart/info`` of a running server, with its admin key."""
+    answer = httpx.get(f"{url}/_partnercart/info", headers=admin_headers(data_dir), timeout=30)
+    assert answer.status_code == 200
+    body: dict[str, Any] = answer.json()
+    return body
+
+
 @pytest.mark.parametrize(
     ("option", "expected"), [((), "uvloop"), (("--loop", "asyncio"), "asyncio")]
 )
@@ -286,11 +294,8 @@ def test_serve_runs_on_the_event_loop_asked_for(
 ) -> None:
     data_dir = tmp_path / "data"
     with running(ServerProcess(data_dir, extra=option)) as (server,):
-        info = httpx.get(
-            f"{server.url}/_partnercart/info", headers=admin_headers(data_dir), timeout=30
-        )
-        assert info.status_code == 200
-        assert info.json()["eventLoop"] == expected
+        info = _info(server.url, data_dir)
+        assert info["eventLoop"] == expected
         partner = Partner(data_dir)
         customers = httpx.get(f"{server.url}/v1/customers", headers=partner.headers, timeout=30)
         assert customers.status_code == 200
@@ -309,18 +314,13 @@ def test_serve_keeps_the_heap_top_unless_an_allocator_setting_was_given(
         monkeypatch.delenv(name)
     data_dir = tmp_path / "data"
     with running(ServerProcess(data_dir, env=env)) as (server,):
-        info = httpx.get(
-            f"{server.url}/_partnercart/info", headers=admin_headers(data_dir), timeout=30
-        )
-        assert info.status_code == 200
-        assert info.json()["heapTopKept"] == expected
+        info = _info(server.url, data_dir)
+        assert info["heapTopKept"] == expected
 
 
 def test_serve_opens_sqlite_with_the_sync_setting_asked_for(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     with running(ServerProcess(data_dir, extra=("--sqlite-sync", "off"))) as (server,):
-        info = httpx.get(
-            f"{server.url}/_partnercart/info", headers=admin_headers(data_dir), timeout=30
-        )
-        assert info.json()["sqliteSync"] == "off"
+        info = _info(server.url, data_dir)
+        assert info["sqliteSync"] == "off"
         assert Partner(data_dir).new_customer(server.url)  # writes go through

@@ -58,7 +58,7 @@ def keep_heap_top(size: int = HEAP_TOP_KEPT) -> int | None:
         return None
     try:
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # no C library by that call (Windows)
         return None
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int

@@ -30,8 +30,6 @@ from partnercart.server.http.admin import require_admin
 from partnercart.server.http.calls import in_unit_of_work
 from partnercart.server.http.parts import parts_of
 from partnercart.server.runtime import Runtime
-from partnercart.server.settings import Settings
-from partnercart.server.storage import DatabaseUrl
 from partnercart.server.storage.ports import UnitOfWork
 
 T = TypeVar("T")
@@ -326,10 +324,6 @@ async def list_requests(request: Request) -> Response:
     return _json({"items": items})
 
 
-def _on_sqlite(settings: Settings) -> bool:
-    return DatabaseUrl.parse(settings.database_url()).engine == "sqlite"
-
-
 async def info(request: Request) -> Response:
     runtime = await _admin(request)
     settings = runtime.settings
@@ -340,8 +334,8 @@ async def info(request: Request) -> Response:
             "seed": settings.seed,
             "frozenAt": format_timestamp(settings.frozen_at) if settings.frozen_at else None,
             "requestLog": settings.request_log,
-            # ``serve --sqlite-sync`` (``None`` on PostgreSQL)
-            "sqliteSync": settings.sqlite_sync if _on_sqlite(settings) else None,
+            # ``serve --sqlite-sync``, as the open store has it (``None`` on PostgreSQL)
+            "sqliteSync": getattr(runtime.services.store, "synchronous", None),
             # ``serve --loop``: "uvloop" or "asyncio" (the module the running loop comes from)
             "eventLoop": type(asyncio.get_running_loop()).__module__.partition(".")[0],
             # bytes of free heap top the allocator keeps (``None``: its own default)
