@@ -94,9 +94,10 @@ def test_dashboard_shows_a_cart_made_through_the_api(scene: Scene) -> None:
     row.wait_for()
     assert "Active" in row.locator(".cart-state").inner_text()
     assert "\u00d7 2" in row.inner_text()
-    assert customer in scene.page.locator("#customers").inner_text()
-    assert "POST" in scene.page.locator("#requests").inner_text()
-    assert "none" in scene.page.locator("#orders").inner_text()
+    # The page loads each panel with its own request, all at once: wait for each one.
+    sync_api.expect(scene.page.locator("#customers")).to_contain_text(customer)
+    sync_api.expect(scene.page.locator("#requests")).to_contain_text("POST")
+    sync_api.expect(scene.page.locator("#orders")).to_contain_text("none")
     scene.shot("dashboard-cart")
 
 
