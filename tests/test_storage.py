@@ -9,11 +9,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from partnercart.server.domain.records import CartRecord, CustomerRecord
 from partnercart.server.storage import DatabaseUrl, migrate, open_store
 from partnercart.server.storage import sqlite as sqlite_store
+from partnercart.server.storage.sql import POSTGRES, SqlCarts, SqlCustomers
+from partnercart.server.storage.sql_orders import SqlOrders, SqlSubscriptions
 from tests.conftest import START, Api
 
 
@@ -310,3 +313,41 @@ def test_an_unknown_sqlite_sync_setting_is_refused(tmp_path: Path) -> None:
     url = DatabaseUrl.parse(f"sqlite:///{tmp_path / 'pc.db'}")
     with pytest.raises(ValueError, match="synchronous"):
         open_store(url, sqlite_sync="full")
+
+
+@pytest.mark.postgres
+def test_key_lookups_use_the_primary_key_even_in_a_generic_plan(pg_url: str) -> None:
+    """A prepared statement's generic plan on a table without statistics must still find a
+    row by its key, not scan every row of its owner through the owner's index."""
+    url = DatabaseUrl.parse(pg_url)
+    migrate.upgrade(url)
+    store = open_store(url)
+    try:
+        customer = _customer("p")
+        with store.unit_of_work(write=True) as uow:
+            uow.customers.add(customer)
+            for _ in range(32):
+                uow.carts.add(_cart(customer))
+    finally:
+        store.close()
+    key, owner = str(uuid.uuid4()), customer.id
+    lookups: dict[str, tuple[str, tuple[Any, ...]]] = {}
+    carts = SqlCarts(None, POSTGRES)
+    lookups["customer"] = (SqlCustomers(None, POSTGRES)._get, (key, "p"))
+    lookups["cart"] = (carts._get, (key, owner))
+    lookups["cart for update"] = (carts._get_locked, (key, owner))
+    lookups["cart with its customer"] = (carts._get_owned, (key, owner, "p"))
+    lookups["cart update"] = (carts._update, ("Active", 2, b"{}", key, owner, 1))
+    orders = SqlOrders(None, POSTGRES)
+    lookups["order"] = (orders._get, (key, owner))
+    lookups["order update"] = (orders._set_status, ("x", 2, key, owner, 1))
+    subscriptions = SqlSubscriptions(None, POSTGRES)
+    lookups["subscription"] = (subscriptions._get, (key, owner))
+    # An order's subscriptions: by the order's own key, (order_id, line_item_number).
+    lookups["subscriptions of an order"] = (subscriptions._for_order, (owner, key))
+    with psycopg.connect(url.target, autocommit=True) as conn:
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        for name, (sql, params) in lookups.items():
+            plan = "\n".join(str(row[0]) for row in conn.execute("EXPLAIN " + sql, params))
+            assert "_pkey" in plan or "uq_subscriptions_order_line" in plan, f"{name}:\n{plan}"
+            assert "ix_" not in plan and "Seq Scan" not in plan, f"{name}:\n{plan}"

@@ -34,6 +34,18 @@ SQLITE = Dialect(placeholder="?", for_update="", embedded=True)
 POSTGRES = Dialect(placeholder="%s", for_update=" FOR UPDATE", embedded=False)
 
 
+def owned_by(column: str) -> str:
+    """The owner column of a lookup by primary key (a cart's ``customer_id``, a customer's
+    ``partner_id``) as an expression no index can serve: ``column || ''``, the same text.
+
+    A row is found by its key and the owner only checked. Left indexable, the owner's own
+    index competes with the key's, and PostgreSQL picked it for the generic plan of a prepared
+    statement on a table without statistics: GET cart then read every cart of the customer
+    and every customer of the partner, and slowed as they grew (10,752 carts of one customer
+    in a bench run: GET fell to a third; docs/decisions.md)."""
+    return f"{column} || ''"
+
+
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -56,7 +68,7 @@ class SqlCustomers:
         )
         self._get = q(
             "SELECT id, partner_id, country, created_at, body FROM customers "
-            "WHERE id = ? AND partner_id = ?"
+            f"WHERE id = ? AND {owned_by('partner_id')} = ?"
         )
         self._list = q(
             "SELECT id, partner_id, country, created_at, body FROM customers "
@@ -102,19 +114,20 @@ class SqlCarts:
         self._cur = cursor
         q = dialect.sql
         self._insert = q(f"INSERT INTO carts ({self._COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-        select = f"SELECT {self._COLUMNS} FROM carts WHERE id = ? AND customer_id = ?"
+        select = f"SELECT {self._COLUMNS} FROM carts WHERE id = ? AND {owned_by('customer_id')} = ?"
         self._get = q(select)
         self._get_locked = q(select + dialect.for_update)
-        # SQLite only (see get_owned); PostgreSQL reads the join, one round trip either way.
+        # SQLite only (see get_owned).
         self._get_mine = q(select + " AND partner_id = ?") if dialect.embedded else None
         joined = ", ".join(f"c.{name.strip()}" for name in self._COLUMNS.split(","))
         self._get_owned = q(
             f"SELECT {joined} FROM customers cu LEFT JOIN carts c "
-            "ON c.id = ? AND c.customer_id = cu.id WHERE cu.id = ? AND cu.partner_id = ?"
+            f"ON c.id = ? AND {owned_by('c.customer_id')} = cu.id "
+            f"WHERE cu.id = ? AND {owned_by('cu.partner_id')} = ?"
         )
         self._update = q(
             "UPDATE carts SET status = ?, version = ?, body = ? "
-            "WHERE id = ? AND customer_id = ? AND version = ?"
+            f"WHERE id = ? AND {owned_by('customer_id')} = ? AND version = ?"
         )
 
     @staticmethod
@@ -159,8 +172,7 @@ class SqlCarts:
         so a cart found with the caller's partner answers both at once from the carts table
         alone (one index search fewer than the join); only when none is found does the joined
         read tell "no relationship" (403) from "no such cart" (404). On PostgreSQL the joined
-        read alone: the carts-only statement made GET cart fall to a third of its rate once the
-        bench's writes had run (docs/decisions.md)."""
+        read alone, one round trip either way."""
         if self._get_mine is not None:
             self._cur.execute(self._get_mine, (cart_id, customer_id, partner_id))
             row = self._cur.fetchone()

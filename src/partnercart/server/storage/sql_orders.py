@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from partnercart.server.domain.order_records import CheckoutRecord, OrderRecord, SubscriptionRecord
-from partnercart.server.storage.sql import Cursor, Dialect, from_micros, to_micros
+from partnercart.server.storage.sql import Cursor, Dialect, from_micros, owned_by, to_micros
 
 
 def _maybe_micros(moment: dt.datetime | None) -> int | None:
@@ -26,7 +26,9 @@ class SqlOrders:
         self._insert = q(
             f"INSERT INTO orders ({self._COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
-        select = f"SELECT {self._COLUMNS} FROM orders WHERE id = ? AND customer_id = ?"
+        select = (
+            f"SELECT {self._COLUMNS} FROM orders WHERE id = ? AND {owned_by('customer_id')} = ?"
+        )
         self._get = q(select)
         self._get_locked = q(select + dialect.for_update)
         self._list = q(
@@ -41,7 +43,7 @@ class SqlOrders:
         )
         self._set_status = q(
             "UPDATE orders SET status = ?, version = ? "
-            "WHERE id = ? AND customer_id = ? AND version = ?"
+            f"WHERE id = ? AND {owned_by('customer_id')} = ? AND version = ?"
         )
 
     @staticmethod
@@ -115,10 +117,13 @@ class SqlSubscriptions:
         self._insert = q(
             f"INSERT INTO subscriptions ({self._COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         )
-        self._get = q(f"SELECT {self._COLUMNS} FROM subscriptions WHERE id = ? AND customer_id = ?")
+        self._get = q(
+            f"SELECT {self._COLUMNS} FROM subscriptions "
+            f"WHERE id = ? AND {owned_by('customer_id')} = ?"
+        )
         self._for_order = q(
-            f"SELECT {self._COLUMNS} FROM subscriptions WHERE customer_id = ? AND order_id = ? "
-            "ORDER BY line_item_number"
+            f"SELECT {self._COLUMNS} FROM subscriptions "
+            f"WHERE {owned_by('customer_id')} = ? AND order_id = ? ORDER BY line_item_number"
         )
         self._for_customer = q(
             f"SELECT {self._COLUMNS} FROM subscriptions WHERE customer_id = ? "
