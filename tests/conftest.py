@@ -143,12 +143,22 @@ def api(runtime: Runtime) -> Iterator[Api]:
         yield Api(client, runtime, str(uuid.uuid4()))
 
 
-@pytest.fixture
-def db_api(tmp_path: Path, clock: ManualClock, database_url: str) -> Iterator[Api]:
-    """An API client over each real database."""
-    rt = make_runtime(tmp_path, clock, database_url)
+def _api_over(tmp_path: Path, clock: ManualClock, database: str) -> Iterator[Api]:
+    rt = make_runtime(tmp_path, clock, database)
     try:
         with TestClient(create_app(rt)) as client:
             yield Api(client, rt, str(uuid.uuid4()))
     finally:
         rt.close()
+
+
+@pytest.fixture
+def db_api(tmp_path: Path, clock: ManualClock, database_url: str) -> Iterator[Api]:
+    """An API client over each real database."""
+    yield from _api_over(tmp_path, clock, database_url)
+
+
+@pytest.fixture
+def pg_api(tmp_path: Path, clock: ManualClock, pg_url: str) -> Iterator[Api]:
+    """An API client over PostgreSQL only."""
+    yield from _api_over(tmp_path, clock, pg_url)

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from starlette.testclient import TestClient
 
 from partnercart.server.domain.clock import ManualClock
 from partnercart.server.domain.idempotency import REPLAY_HEADER, fingerprint
-from partnercart.server.http.app import create_app
 from partnercart.server.storage import DatabaseUrl, migrate
 from partnercart.server.storage.idempotency import advisory_key
-from tests.conftest import Api, customer_body, make_runtime
+from tests.conftest import Api, customer_body
 from tests.dbcount import count, query
 
 LINE = {"catalogItemId": "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS", "quantity": 1, "billingCycle": "monthly"}
@@ -208,16 +204,6 @@ def test_fingerprint_covers_method_path_type_and_body() -> None:
     assert one != fingerprint(**{**base, "method": "PUT"}, body=b"{}")
     assert one != fingerprint(**{**base, "path": "/v1/customers/x"}, body=b"{}")
     assert one != fingerprint(**{**base, "media_type": "text/json"}, body=b"{}")
-
-
-@pytest.fixture
-def pg_api(tmp_path: Path, clock: ManualClock, pg_url: str) -> Iterator[Api]:
-    rt = make_runtime(tmp_path, clock, pg_url)
-    try:
-        with TestClient(create_app(rt)) as client:
-            yield Api(client, rt, str(uuid.uuid4()))
-    finally:
-        rt.close()
 
 
 @pytest.mark.postgres
