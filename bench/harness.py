@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,7 +155,16 @@ class Process:
                 self.popen.wait(timeout=5)
 
 
-def start(name: str, command: Sequence[str], *, log_dir: Path, cwd: Path | None = None) -> Process:
+def start(
+    name: str,
+    command: Sequence[str],
+    *,
+    log_dir: Path,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Process:
+    """``command`` in its own process group, its output in ``log_dir/name.log``; ``env`` is
+    laid over :func:`child_env`."""
     log = log_dir / f"{name}.log"
     handle = log.open("wb")
     popen = subprocess.Popen(
@@ -163,7 +172,7 @@ def start(name: str, command: Sequence[str], *, log_dir: Path, cwd: Path | None 
         stdout=handle,
         stderr=subprocess.STDOUT,
         cwd=cwd,
-        env=child_env(),
+        env=child_env() | dict(env or {}),
         start_new_session=True,  # its own process group, so stop() ends it and its children
     )
     return Process(name, popen, log)
