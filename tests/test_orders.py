@@ -373,6 +373,60 @@ def test_term_end(start: dt.datetime, term: str | None, end: dt.datetime | None)
     assert term_end(start, term) == end
 
 
+def test_each_subscription_of_an_order_gets_its_own_commitment_end() -> None:
+    """The dates an order's subscriptions share are worked out once per order; each line
+    still ends by its own term, or on its own custom end date."""
+    import msgspec
+
+    from partnercart.schema.cart import BillingCycle, CartLineItem
+    from partnercart.server.domain.orders import OrderPolicy, plan_order
+
+    custom = dt.datetime(2026, 9, 30, tzinfo=dt.UTC)
+    terms: list[tuple[str | None, dt.datetime | None]] = [
+        ("P1M", None),
+        ("P1Y", None),
+        ("P1M", None),
+        ("P1Y", custom),
+        (None, None),
+        ("P3Y", None),
+    ]
+    lines = [
+        CartLineItem(
+            id=n,
+            catalog_item_id="CFQ7TTC0LH18:0001:CFQ7TTC0K5DM",
+            quantity=1,
+            billing_cycle=BillingCycle.MONTHLY,
+            term_duration=term,
+            custom_term_end_date=end,
+        )
+        for n, (term, end) in enumerate(terms)
+    ]
+    planned = plan_order(
+        "g",
+        lines,
+        order_id="0123456789ab",
+        subscription_ids=[str(uuid.UUID(int=n + 1)) for n in range(len(lines))],
+        partner_id="p",
+        customer_id="c",
+        country="US",
+        cart_id=None,
+        now=dt.datetime(2026, 3, 1, 23, 59, 45, 123456, tzinfo=dt.UTC),
+        policy=OrderPolicy(),
+    )
+    bodies = [msgspec.json.decode(s.body) for s in planned.subscriptions]
+    assert [b.get("commitmentEndDate") for b in bodies] == [
+        "2026-04-01T00:00:00.0000000Z",
+        "2027-03-01T00:00:00.0000000Z",
+        "2026-04-01T00:00:00.0000000Z",
+        "2026-09-30T00:00:00.0000000Z",
+        None,
+        "2029-03-01T00:00:00.0000000Z",
+    ]
+    # Provisioned 30 s later, past midnight: the term starts on the day it is provisioned.
+    assert {b["creationDate"] for b in bodies} == {"2026-03-02T00:00:15.1234560Z"}
+    assert {b["effectiveStartDate"] for b in bodies} == {"2026-03-02T00:00:00.0000000Z"}
+
+
 def test_checkout_and_cancel_honour_ms_request_id(api: Api) -> None:
     from partnercart.server.domain.idempotency import REPLAY_HEADER
 

@@ -204,6 +204,7 @@ def plan_order(
     cycle = next((ln.billing_cycle for ln in lines if ln.billing_cycle), BillingCycle.UNKNOWN)
     order_lines: list[OrderLineItem] = []
     subscriptions: list[SubscriptionRecord] = []
+    dates = _Dates(provision_at)
     for number, (line, subscription_id) in enumerate(zip(lines, subscription_ids, strict=True)):
         on_record, additional = partners_on_record(line)
         links = _catalog_links(line.catalog_item_id, country)
@@ -246,7 +247,7 @@ def plan_order(
                         customer_id=customer_id,
                         partner_on_record=on_record,
                         links=links,
-                        provision_at=provision_at,
+                        dates=dates,
                     )
                 ),
             )
@@ -286,6 +287,28 @@ def plan_order(
     return PlannedOrder(group=group, record=record, subscriptions=subscriptions)
 
 
+class _Dates:
+    """The dates every subscription of one order shares, each worked out and formatted once
+    (a 10-line order had formatted 30 timestamps and worked out 10 term ends)."""
+
+    __slots__ = ("_ends", "created", "effective", "start")
+
+    def __init__(self, provision_at: dt.datetime) -> None:
+        self.start = provision_at.replace(hour=0, minute=0, second=0, microsecond=0)
+        self.created = format_timestamp(provision_at)
+        self.effective = format_timestamp(self.start)
+        self._ends: dict[str | None, str | None] = {}
+
+    def commitment_end(self, line: CartLineItem) -> str | None:
+        if line.custom_term_end_date is not None:
+            return format_timestamp(line.custom_term_end_date)
+        term = line.term_duration
+        if term not in self._ends:
+            end = term_end(self.start, term)
+            self._ends[term] = None if end is None else format_timestamp(end)
+        return self._ends[term]
+
+
 def _subscription(
     line: CartLineItem,
     *,
@@ -294,12 +317,10 @@ def _subscription(
     customer_id: str,
     partner_on_record: str | None,
     links: tuple[Link, Link, Link] | None,
-    provision_at: dt.datetime,
+    dates: _Dates,
 ) -> Subscription:
     cycle = line.billing_cycle or BillingCycle.UNKNOWN
     trial = cycle == BillingCycle.NONE
-    start = provision_at.replace(hour=0, minute=0, second=0, microsecond=0)
-    end = line.custom_term_end_date or term_end(start, line.term_duration)
     if trial:
         renews = line.renews_to is not None
     else:
@@ -312,9 +333,9 @@ def _subscription(
         friendly_name=name,
         quantity=line.quantity,
         unit_type="Licenses",
-        creation_date=format_timestamp(provision_at),
-        effective_start_date=format_timestamp(start),
-        commitment_end_date=None if end is None else format_timestamp(end),
+        creation_date=dates.created,
+        effective_start_date=dates.effective,
+        commitment_end_date=dates.commitment_end(line),
         auto_renew_enabled=renews,
         is_trial=trial,
         billing_type="license",
