@@ -23,6 +23,7 @@ from partnercart.server.identity.tokens import (
 from partnercart.server.services.context import Services
 from partnercart.server.settings import EMULATOR_ISSUER, Settings
 from partnercart.server.storage import DatabaseUrl, open_store
+from partnercart.server.threads import StoreThreads
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,11 @@ class Runtime:
     #: the fault rules this process applies.
     faults: FaultBook
     admin_key: str
+    #: where blocking store work runs (PostgreSQL): one thread per pooled connection.
+    threads: StoreThreads
 
     def close(self) -> None:
+        self.threads.close()
         self.services.store.close()
 
 
@@ -113,4 +117,5 @@ def build_runtime(
         admin_key=admin_key,
         clocks=ClockSource(store, base=services.clock, frozen_at=settings.frozen_at),
         faults=FaultBook(store),
+        threads=StoreThreads(settings.pool_size),
     )

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import anyio.to_thread
 from starlette.requests import Request
 
 from partnercart.server.domain.carts import Actor
@@ -78,7 +77,7 @@ async def call(
     its ids come from that partner's stream."""
     runtime = runtime_of(request)
     if runtime.services.store.blocking:
-        return await anyio.to_thread.run_sync(
+        return await runtime.threads.run(
             functools.partial(_run, runtime, use_case, write, snapshot, kwargs)
         )
     return _run(runtime, use_case, write, snapshot, kwargs)
@@ -93,7 +92,7 @@ async def in_unit_of_work(runtime: Runtime, fn: Callable[[UnitOfWork], R], *, wr
             return fn(uow)
 
     if runtime.services.store.blocking:
-        return await anyio.to_thread.run_sync(work)
+        return await runtime.threads.run(work)
     return work()
 
 
@@ -242,11 +241,11 @@ async def write(
         _run_write, runtime, use_case, actor, key, status, body_of, headers_of, kwargs
     )
     blocking = runtime.services.store.blocking
-    written = await anyio.to_thread.run_sync(run) if blocking else run()
+    written = await runtime.threads.run(run) if blocking else run()
     if written.replay:
         request.state.idempotent_replay = True
     sweeper = parts_of(request).idempotency_sweeper
     if key is not None and sweeper is not None:
         sweep = functools.partial(_sweep, runtime, sweeper)
-        await anyio.to_thread.run_sync(sweep) if blocking else sweep()
+        await runtime.threads.run(sweep) if blocking else sweep()
     return written

@@ -20,7 +20,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-import anyio.to_thread
+import anyio
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -167,7 +167,7 @@ async def inject(
 
 async def _run(runtime: Runtime, fn: Any, *args: Any) -> Any:
     if runtime.services.store.blocking:
-        return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+        return await runtime.threads.run(functools.partial(fn, *args))
     return fn(*args)
 
 

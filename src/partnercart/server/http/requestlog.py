@@ -22,7 +22,6 @@ import time
 from collections import deque
 from typing import Any
 
-import anyio.to_thread
 import msgspec
 from starlette.types import Scope
 
@@ -314,7 +313,7 @@ class LogBuffer:
             batch = self._take()
             try:
                 if self.runtime.services.store.blocking:
-                    await anyio.to_thread.run_sync(functools.partial(self._write, batch))
+                    await self.runtime.threads.run(functools.partial(self._write, batch))
                 else:
                     await self._write_stepwise(batch)
             except Exception:  # the answers are already sent; lost log lines must not fail them
