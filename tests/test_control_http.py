@@ -406,6 +406,7 @@ def test_info_names_the_modes(api: Api, admin: Admin) -> None:
     body = admin.ok("GET", "/info")
     assert body["seed"] is None and body["frozenAt"] is None and body["requestLog"] is True
     assert body["sqliteSync"] == "normal"  # the default; `serve --sqlite-sync off` changes it
+    assert body["poolSize"] is None  # PostgreSQL only
     assert body["baseClock"] == "2026-03-01T12:00:00.1234560Z"
 
 

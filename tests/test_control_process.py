@@ -318,6 +318,23 @@ def test_serve_keeps_the_heap_top_unless_an_allocator_setting_was_given(
         assert info["heapTopKept"] == expected
 
 
+@pytest.mark.postgres
+def test_serve_opens_the_postgresql_pool_with_the_size_asked_for(
+    tmp_path: Path, pg_url: str
+) -> None:
+    data_dir = tmp_path / "data"
+    with running(ServerProcess(data_dir, pg_url, extra=("--pool-size", "3"))) as (server,):
+        assert _info(server.url, data_dir)["poolSize"] == 3
+        assert Partner(data_dir).new_customer(server.url)  # work goes through its threads
+
+
+def test_serve_refuses_a_pool_of_no_connections(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    result = CliRunner().invoke(cli, ["serve", "--data-dir", str(data_dir), "--pool-size", "0"])
+    assert result.exit_code == 2 and "--pool-size" in result.output
+    assert not data_dir.exists()  # refused before anything was made
+
+
 def test_serve_opens_sqlite_with_the_sync_setting_asked_for(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     with running(ServerProcess(data_dir, extra=("--sqlite-sync", "off"))) as (server,):

@@ -98,6 +98,14 @@ def main() -> None:
     "cut or OS crash may corrupt the file).",
 )
 @click.option(
+    "--pool-size",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 500),
+    help="PostgreSQL only: connections each server process keeps, and as many threads run its "
+    "database work (with --workers N, N times as many connections).",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -178,6 +186,7 @@ def serve(
     frozen_at: str | None,
     no_request_log: bool,
     sqlite_sync: str,
+    pool_size: int,
     log_level: str,
     provisioning_delay: float,
     rate_limit: str | None,
@@ -255,6 +264,7 @@ def serve(
         frozen_at=frozen,
         request_log=not no_request_log,
         sqlite_sync=sqlite_sync,
+        pool_size=pool_size,
     )
     try:
         url = DatabaseUrl.parse(settings.database_url())

@@ -65,6 +65,8 @@ class PostgresStore:
 
     def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 10) -> None:
         self.conninfo = conninfo
+        #: the most connections the pool opens (``serve --pool-size``)
+        self.pool_size = max_size
         self._pool = ConnectionPool(
             conninfo,
             min_size=min_size,

@@ -336,6 +336,8 @@ async def info(request: Request) -> Response:
             "requestLog": settings.request_log,
             # ``serve --sqlite-sync``, as the open store has it (``None`` on PostgreSQL)
             "sqliteSync": getattr(runtime.services.store, "synchronous", None),
+            # ``serve --pool-size``, as the open store has it (``None`` on SQLite)
+            "poolSize": getattr(runtime.services.store, "pool_size", None),
             # ``serve --loop``: "uvloop" or "asyncio" (the module the running loop comes from)
             "eventLoop": type(asyncio.get_running_loop()).__module__.partition(".")[0],
             # bytes of free heap top the allocator keeps (``None``: its own default)
