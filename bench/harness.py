@@ -520,5 +520,16 @@ def ensure_peers() -> str | None:
     return None
 
 
+def json_server_command(port: int, documents: list[dict[str, Any]], work: Path) -> list[str]:
+    """json-server answering GET cart at partnercart's own URL with ``documents`` (its db and
+    routes files are written into ``work``)."""
+    db = work / "db.json"
+    db.write_text(json.dumps({"carts": documents}))
+    routes = work / "routes.json"
+    routes.write_text(json.dumps({"/v1/customers/:customer/carts/:id": "/carts/:id"}))
+    command = [str(node_bin("json-server")), "--host", "127.0.0.1", "--port", str(port)]
+    return [*command, "--quiet", "--routes", str(routes), str(db)]
+
+
 def temp_dir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix))

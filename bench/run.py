@@ -41,6 +41,7 @@ from harness import (
     free_port,
     have_wrk,
     headers,
+    json_server_command,
     node_bin,
     pinned,
     seed_over_api,
@@ -276,8 +277,8 @@ class Bench:
 
     # --- peers ---------------------------------------------------------------------------
 
-    def peer_specs(self) -> tuple[Path, Path, Path]:
-        """An OpenAPI document for Prism and a db for json-server, both holding our carts."""
+    def prism_document(self) -> Path:
+        """An OpenAPI document for Prism holding our carts."""
         seeded = self.seeded
         if self.own_openapi is not None:
             document = self.own_openapi
@@ -293,18 +294,14 @@ class Bench:
             )
         served = self.work / "openapi.json"
         served.write_text(json.dumps(document))
-        db = self.work / "db.json"
-        db.write_text(json.dumps({"carts": seeded.cart_documents}))
-        routes = self.work / "routes.json"
-        routes.write_text(json.dumps({"/v1/customers/:customer/carts/:id": "/carts/:id"}))
-        return served, db, routes
+        return served
 
     def measure_peers(self, bearer_headers: dict[str, str]) -> list[Row]:
         problem = ensure_peers()
         if problem:
             self.note(f"peers skipped: {problem}")
             return []
-        served, db, routes = self.peer_specs()
+        served = self.prism_document()
         paths = self.seeded.cart_paths()
         rows: list[Row] = []
         commands = {
@@ -312,10 +309,9 @@ class Bench:
                 str(node_bin("prism")), "mock", "-h", "127.0.0.1", "-p", str(port),
                 "-v", "warn", str(served),
             ],
-            "json-server": lambda port: [
-                str(node_bin("json-server")), "--host", "127.0.0.1", "--port", str(port),
-                "--quiet", "--routes", str(routes), str(db),
-            ],
+            "json-server": lambda port: json_server_command(
+                port, self.seeded.cart_documents, self.work
+            ),
         }  # fmt: skip
         for name, command in commands.items():
             port = free_port()

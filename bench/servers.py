@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import json
 import shutil
 import statistics
 import uuid
@@ -45,7 +44,7 @@ from harness import (
     free_port,
     have_wrk,
     headers,
-    node_bin,
+    json_server_command,
     pinned,
     running,
     seed_over_api,
@@ -202,13 +201,8 @@ class Run:
         if problem:
             self.notes.append(f"json-server skipped: {problem}")
             return
-        db = self.work / "db.json"
-        db.write_text(json.dumps({"carts": documents}))
-        routes = self.work / "routes.json"
-        routes.write_text(json.dumps({"/v1/customers/:customer/carts/:id": "/carts/:id"}))
         port = free_port()
-        command = [str(node_bin("json-server")), "--host", "127.0.0.1", "--port", str(port)]
-        command += ["--quiet", "--routes", str(routes), str(db)]
+        command = json_server_command(port, documents, self.work)
         self.launch("json-server", command, f"http://127.0.0.1:{port}{paths[0]}")
         self.targets.append(
             Target("json-server", "GET cart", self.spec(port, paths, headers=get_headers))
