@@ -40,17 +40,20 @@ def test_an_exception_reaches_the_caller() -> None:
 
 def test_no_more_threads_at_once_than_workers() -> None:
     threads = StoreThreads(3)
-    lock = threading.Lock()
+    changed = threading.Condition()
     running = 0
     most = 0
 
     def work() -> None:
         nonlocal running, most
-        with lock:
+        with changed:
             running += 1
             most = max(most, running)
-        time.sleep(0.02)
-        with lock:
+            changed.notify_all()
+            # Hold on until three run at once, so a slow machine cannot hide a fourth.
+            changed.wait_for(lambda: most >= 3, timeout=5)
+        time.sleep(0.005)
+        with changed:
             running -= 1
 
     async def main() -> None:
