@@ -2,7 +2,8 @@
 
 Reads go through :func:`call`. Writes (POST, PUT, PATCH) go through :func:`write`, which also
 honours ``MS-RequestId``: inside the same unit of work it claims the partner's key, replays a
-stored answer or runs the use case and stores its answer, and commits once.
+stored answer or runs the use case and stores its answer, and commits once. On SQLite that
+commit is shared by the writes of one pass of the event loop, and the answer waits for it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from partnercart.server.domain.ids import IdSource, ids_for_partner
 from partnercart.server.http import media
 from partnercart.server.http.parts import parts_of
 from partnercart.server.runtime import Runtime
-from partnercart.server.storage.ports import UnitOfWork
+from partnercart.server.storage.ports import Store, UnitOfWork
 from partnercart.server.storage.sql import to_micros
 
 R = TypeVar("R")
@@ -154,8 +155,22 @@ async def _key(request: Request) -> _Key | None:
     )
 
 
+async def _grouped(store: Store, run: Callable[[UnitOfWork], R]) -> R:
+    """``run`` in a grouped write when the store groups them (inline SQLite), its answer
+    given once the group has committed; in a unit of work of its own otherwise. Even a write
+    that failed waits: its error may rest on what other writes of the group did."""
+    uow = store.grouped_write()
+    if uow is None:
+        return run(store.unit_of_work(write=True))
+    try:
+        return run(uow)
+    finally:
+        await uow.durable()
+
+
 def _run_write(
     runtime: Runtime,
+    unit_of_work: UnitOfWork,
     use_case: Callable[..., Any],
     actor: Actor,
     key: _Key | None,
@@ -166,7 +181,7 @@ def _run_write(
 ) -> Written:
     services = runtime.services
     clock, ids = _partner_time(runtime, actor)
-    with services.store.unit_of_work(write=True) as uow:
+    with unit_of_work as uow:
         ctx = services.context(uow, clock=clock, ids=ids)
         if key is None:
             result = use_case(ctx, actor=actor, **kwargs)
@@ -234,11 +249,38 @@ async def write(
     """
     runtime = runtime_of(request)
     key = await _key(request)
-    run = functools.partial(
-        _run_write, runtime, use_case, actor, key, status, body_of, headers_of, kwargs
-    )
-    blocking = runtime.services.store.blocking
-    written = await runtime.threads.run(run) if blocking else run()
+    store = runtime.services.store
+    blocking = store.blocking
+    if blocking:
+        written = await runtime.threads.run(
+            functools.partial(
+                _run_write,
+                runtime,
+                store.unit_of_work(write=True),
+                use_case,
+                actor,
+                key,
+                status,
+                body_of,
+                headers_of,
+                kwargs,
+            )
+        )
+    else:
+        written = await _grouped(
+            store,
+            functools.partial(
+                _run_write,
+                runtime,
+                use_case=use_case,
+                actor=actor,
+                key=key,
+                status=status,
+                body_of=body_of,
+                headers_of=headers_of,
+                kwargs=kwargs,
+            ),
+        )
     if written.replay:
         request.state.idempotent_replay = True
     sweeper = parts_of(request).idempotency_sweeper

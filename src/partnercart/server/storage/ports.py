@@ -144,6 +144,18 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
 
+class GroupedUnitOfWork(UnitOfWork, Protocol):
+    """A write whose block ends before its transaction commits: it shares one transaction
+    with the other grouped writes of the same event-loop pass. The block's changes are undone
+    alone when it raises; :meth:`durable` returns once they are committed."""
+
+    async def durable(self) -> None:
+        """Wait until the shared transaction has committed. Raises
+        :class:`~partnercart.server.domain.errors.ServiceUnavailable` when it could not be,
+        and then nothing of this unit of work was kept."""
+        ...
+
+
 class Store(Protocol):
     #: True when calls may block on the network or on locks held by other processes, so the
     #: HTTP layer runs them in a worker thread rather than inline on the event loop.
@@ -152,6 +164,12 @@ class Store(Protocol):
     def unit_of_work(self, *, write: bool, snapshot: bool = True) -> UnitOfWork:
         """A transaction; a read with ``snapshot=False`` runs without one (for a use case of
         a single statement, which is atomic by itself)."""
+        ...
+
+    def grouped_write(self) -> GroupedUnitOfWork | None:
+        """A write unit of work for the running event loop's thread that joins that pass's
+        shared transaction; ``None`` when the store commits every unit of work itself (one
+        whose units run in worker threads)."""
         ...
 
     def close(self) -> None: ...

@@ -82,5 +82,10 @@ class PostgresStore:
     def unit_of_work(self, *, write: bool, snapshot: bool = True) -> PostgresUnitOfWork:
         return PostgresUnitOfWork(self._pool, self._repos, write=write, snapshot=snapshot)
 
+    def grouped_write(self) -> None:
+        """None: each unit of work runs in a worker thread and commits on its own connection
+        (many connections write at once, so there is no one transaction to share)."""
+        return None
+
     def close(self) -> None:
         self._pool.close()

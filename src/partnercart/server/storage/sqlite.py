@@ -1,11 +1,20 @@
-"""The embedded default: SQLite in WAL mode, called inline (a point read costs microseconds)."""
+"""The embedded default: SQLite in WAL mode, called inline (a point read costs microseconds).
+
+Writes made on the event loop are grouped (:class:`WriteGroup`): the writes of one pass of
+the loop share one transaction, each in a savepoint of its own, and their answers leave once
+that transaction has committed. A commit costs a write about as much as its SQL does; shared,
+it is paid once per pass (docs/decisions.md, "SQLite writes commit in groups").
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 import threading
 from types import TracebackType
 
+from partnercart.server.domain.errors import ServiceUnavailable
 from partnercart.server.storage.session import Repositories, SharedRepositories
 from partnercart.server.storage.sql import SQLITE
 
@@ -15,17 +24,22 @@ class SqliteUnitOfWork(SharedRepositories):
         self,
         connection: sqlite3.Connection,
         repos: Repositories,
+        group: WriteGroup,
         *,
         write: bool,
         snapshot: bool = True,
     ) -> None:
         self._conn = connection
+        self._group = group
         self._write = write
         # A read of one statement needs no transaction around it: the statement is its own.
         self._transaction = write or snapshot
         self._use(repos)
 
     def __enter__(self) -> SqliteUnitOfWork:
+        # A unit of work of its own never sees a group's changes before they are committed:
+        # the open group commits first.
+        self._group.settle()
         # IMMEDIATE takes the write lock up front, so two writers never both read and then
         # collide; readers never wait in WAL mode.
         if self._transaction:
@@ -59,12 +73,15 @@ class SqliteStore:
         self.synchronous = synchronous
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
+        self._groups: list[WriteGroup] = []
         self._lock = threading.Lock()
         self._checkpointer: WalCheckpointer | None = None
 
-    def _connection(self) -> tuple[sqlite3.Connection, Repositories]:
-        """This thread's connection and the repositories over its cursor."""
-        found: tuple[sqlite3.Connection, Repositories] | None = getattr(self._local, "conn", None)
+    def _connection(self) -> tuple[sqlite3.Connection, Repositories, WriteGroup]:
+        """This thread's connection, the repositories over its cursor and its write group."""
+        found: tuple[sqlite3.Connection, Repositories, WriteGroup] | None = getattr(
+            self._local, "conn", None
+        )
         if found is None:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -74,11 +91,19 @@ class SqliteStore:
             conn.execute(f"PRAGMA synchronous={self.synchronous.upper()}")
             conn.execute("PRAGMA busy_timeout=10000")
             conn.execute("PRAGMA foreign_keys=ON")
+            # A grouped write's savepoint keeps the pages it changes in a sub-journal: in
+            # memory, not in a temporary file opened and removed for every group.
+            conn.execute("PRAGMA temp_store=MEMORY")
             bound_wal(conn)
-            found = (conn, Repositories(conn.cursor(), SQLITE, advisory_locks=False))
+            found = (
+                conn,
+                Repositories(conn.cursor(), SQLITE, advisory_locks=False),
+                WriteGroup(conn),
+            )
             self._local.conn = found
             with self._lock:
                 self._all.append(conn)
+                self._groups.append(found[2])
                 if self._checkpointer is None:
                     self._checkpointer = WalCheckpointer(self.path, self.synchronous)
         return found
@@ -86,18 +111,169 @@ class SqliteStore:
     def unit_of_work(self, *, write: bool, snapshot: bool = True) -> SqliteUnitOfWork:
         """One transaction; a read with ``snapshot=False`` runs its statements without one
         (for a read of a single statement, which is atomic by itself)."""
-        conn, repos = self._connection()
-        return SqliteUnitOfWork(conn, repos, write=write, snapshot=snapshot)
+        conn, repos, group = self._connection()
+        return SqliteUnitOfWork(conn, repos, group, write=write, snapshot=snapshot)
+
+    def grouped_write(self) -> GroupedSqliteUnitOfWork:
+        """A write in this thread's open group (opened if there is none); call it on the
+        thread of a running event loop, and await its :meth:`~GroupedSqliteUnitOfWork.durable`
+        before answering."""
+        conn, repos, group = self._connection()
+        return GroupedSqliteUnitOfWork(conn, repos, group)
 
     def close(self) -> None:
         with self._lock:
             if self._checkpointer is not None:
                 self._checkpointer.stop()
                 self._checkpointer = None
+            for group in self._groups:
+                group.settle()
+            self._groups.clear()
             for conn in self._all:
                 conn.close()
             self._all.clear()
         self._local = threading.local()
+
+
+class WriteGroup:
+    """The shared transaction of one connection's grouped writes.
+
+    The first grouped write of a pass of the event loop opens it (``BEGIN IMMEDIATE``) and
+    asks the loop to commit it on its next pass; every grouped write until then runs in a
+    savepoint of its own inside it. A write that raises is undone to its savepoint alone. A
+    unit of work of its own on the same connection (a read, say) commits the group first, so
+    nothing reads another request's changes before they are committed.
+
+    When the commit fails (a full disk, an I/O error) or SQLite itself rolls the whole
+    transaction back, every write of the group learns it from ``durable()`` as
+    :class:`ServiceUnavailable` and nothing of the group is kept: a retry runs again."""
+
+    __slots__ = ("_conn", "_scheduled", "_waiters", "active")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._waiters: list[asyncio.Future[None]] = []
+        self._scheduled = False
+        #: A grouped write's block is running (its savepoint is open).
+        self.active = False
+
+    def join(self) -> asyncio.Future[None]:
+        """Open the group if needed and return the future its commit will settle."""
+        loop = asyncio.get_running_loop()
+        if self.active:
+            raise RuntimeError("a grouped write cannot open inside another grouped write")
+        if not self._waiters:
+            self._conn.execute("BEGIN IMMEDIATE")
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._commit_scheduled)
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(waiter)
+        return waiter
+
+    def settle(self) -> None:
+        """Commit the open group now, if there is one."""
+        if self.active:
+            raise RuntimeError("a unit of work cannot open inside a grouped write")
+        if self._waiters:
+            self._finish()
+
+    def _commit_scheduled(self) -> None:
+        self._scheduled = False
+        if self._waiters and not self.active:
+            self._finish()
+
+    def _finish(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._conn.in_transaction:
+                # A broken connection may refuse even this; SQLite then drops the transaction.
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+            _tell(waiters, exc)
+            return
+        _tell(waiters, None)
+
+    def lost(self, exc: BaseException) -> None:
+        """SQLite rolled the group's transaction back itself: every write in it is gone."""
+        waiters, self._waiters = self._waiters, []
+        _tell(waiters, exc)
+
+
+def _tell(waiters: list[asyncio.Future[None]], exc: BaseException | None) -> None:
+    """Settle the waiters of a group: committed (``exc`` is None) or failed. From another
+    thread (a store closed off the loop), through the loop."""
+    if not waiters:
+        return
+    loop = waiters[0].get_loop()
+    try:
+        here = asyncio.get_running_loop() is loop
+    except RuntimeError:
+        here = False
+    for waiter in waiters:
+        if exc is None:
+            outcome: BaseException | None = None
+        else:
+            outcome = ServiceUnavailable(
+                f"The change could not be saved ({exc}); nothing of it was kept. Retry the request."
+            )
+        if here:
+            _settle(waiter, outcome)
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(_settle, waiter, outcome)
+
+
+def _settle(waiter: asyncio.Future[None], outcome: BaseException | None) -> None:
+    if waiter.done():  # its request was cancelled meanwhile
+        return
+    if outcome is None:
+        waiter.set_result(None)
+    else:
+        waiter.set_exception(outcome)
+
+
+class GroupedSqliteUnitOfWork(SharedRepositories):
+    """One write inside its connection's :class:`WriteGroup`, in a savepoint of its own."""
+
+    def __init__(self, conn: sqlite3.Connection, repos: Repositories, group: WriteGroup) -> None:
+        self._group = group
+        self._conn = conn
+        self._waiter: asyncio.Future[None] | None = None
+        self._use(repos)
+
+    def __enter__(self) -> GroupedSqliteUnitOfWork:
+        self._waiter = self._group.join()
+        self._conn.execute("SAVEPOINT grouped_write")
+        self._group.active = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._group.active = False
+        if exc is None:
+            self._conn.execute("RELEASE grouped_write")
+            return
+        if not self._conn.in_transaction:  # an I/O error or a full disk ends it all
+            self._group.lost(exc)
+            return
+        try:
+            self._conn.execute("ROLLBACK TO grouped_write")
+            self._conn.execute("RELEASE grouped_write")
+        except sqlite3.Error as failed:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            self._group.lost(failed)
+
+    async def durable(self) -> None:
+        if self._waiter is None:
+            raise RuntimeError("durable() before the grouped write ran")
+        await self._waiter
 
 
 #: A committing writer checkpoints once the WAL holds this many bytes (SQLite's own default,
