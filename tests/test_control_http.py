@@ -429,3 +429,4 @@ def test_info_reports_the_sqlite_sync_of_the_open_store(db_api: Api) -> None:
     body = Admin(db_api).ok("GET", "/info")
     on_sqlite = db_api.runtime.settings.database_url().startswith("sqlite")
     assert body["sqliteSync"] == ("normal" if on_sqlite else None)
+    assert body["sqliteGroupWrites"] == (True if on_sqlite else None)

@@ -340,4 +340,17 @@ def test_serve_opens_sqlite_with_the_sync_setting_asked_for(tmp_path: Path) -> N
     with running(ServerProcess(data_dir, extra=("--sqlite-sync", "off"))) as (server,):
         info = _info(server.url, data_dir)
         assert info["sqliteSync"] == "off"
+        assert info["sqliteGroupWrites"] is True  # one process owns the file
         assert Partner(data_dir).new_customer(server.url)  # writes go through
+
+
+def test_serve_with_workers_on_sqlite_commits_each_write_alone(tmp_path: Path) -> None:
+    """Several processes on one SQLite file: a group would hold the write lock for a whole
+    pass of one process's loop while the others poll for it."""
+    data_dir = tmp_path / "data"
+    with running(ServerProcess(data_dir, extra=("--workers", "2"))) as (server,):
+        assert _info(server.url, data_dir)["sqliteGroupWrites"] is False
+        partner = Partner(data_dir)
+        customer = partner.new_customer(server.url)
+        carts = [partner.new_cart(server.url, customer, [line(n)]) for n in range(1, 4)]
+        assert len({cart["id"] for cart in carts}) == 3

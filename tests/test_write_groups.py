@@ -12,9 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.testclient import TestClient
 
+from partnercart.server.domain.clock import ManualClock
 from partnercart.server.domain.errors import ServiceUnavailable
 from partnercart.server.domain.records import CustomerRecord
+from partnercart.server.http.app import create_app
+from partnercart.server.runtime import build_runtime
+from partnercart.server.settings import Settings
 from partnercart.server.storage import DatabaseUrl, migrate
 from partnercart.server.storage.sqlite import SqliteStore, WriteGroup
 from tests.conftest import START, Api
@@ -312,3 +317,26 @@ def test_a_failed_group_commit_answers_503_and_a_retry_runs_again(
     assert retried.status_code == 201
     assert retried.headers.get("MS-Idempotent-Replay") is None  # it ran again
     assert cart_ids(api, customer) == [retried.json()["id"]]
+
+
+def test_a_store_opened_without_groups_commits_each_write_alone(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve --workers N`` on SQLite opens its stores so."""
+    commits: list[int] = []
+    monkeypatch.setattr(WriteGroup, "_finish", lambda group: commits.append(1))
+    settings = Settings(data_dir=tmp_path / "data", sqlite_group_writes=False)
+    runtime = build_runtime(settings, clock=clock)
+    try:
+        assert runtime.services.store.grouped_write() is None
+        with TestClient(create_app(runtime)) as client:
+            api = Api(client, runtime, str(uuid.uuid4()))
+            customer = api.new_customer()
+            answers = _concurrently(
+                api, [("POST", f"/v1/customers/{customer}/carts", {"lineItems": [line(1)]})] * 8
+            )
+            assert [a.status_code for a in answers] == [201] * 8
+            assert sorted(cart_ids(api, customer)) == sorted(a.json()["id"] for a in answers)
+    finally:
+        runtime.close()
+    assert commits == []

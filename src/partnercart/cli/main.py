@@ -264,6 +264,7 @@ def serve(
         frozen_at=frozen,
         request_log=not no_request_log,
         sqlite_sync=sqlite_sync,
+        sqlite_group_writes=workers == 1,
         pool_size=pool_size,
     )
     try:

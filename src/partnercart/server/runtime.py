@@ -90,7 +90,12 @@ def build_runtime(
         from partnercart.server.storage import migrate
 
         migrate.upgrade(url)
-    store = open_store(url, pool_size=settings.pool_size, sqlite_sync=settings.sqlite_sync)
+    store = open_store(
+        url,
+        pool_size=settings.pool_size,
+        sqlite_sync=settings.sqlite_sync,
+        sqlite_group_writes=settings.sqlite_group_writes,
+    )
     orders = OrderPolicy(
         provisioning_delay=settings.provisioning_delay,
         cancellation_window=settings.cancellation_window,

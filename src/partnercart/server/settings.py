@@ -85,6 +85,10 @@ class Settings:
     #: SQLite's ``synchronous``: ``normal`` (WAL synced at each checkpoint: a power cut may
     #: lose the last commits, never the file) or ``off`` (no fsync: a throwaway data dir only).
     sqlite_sync: str = "normal"
+    #: SQLite: the writes of one pass of the event loop share one commit. ``serve --workers
+    #: N`` turns it off: a group holds the file's write lock for a whole pass, and the other
+    #: processes, polling for it, starved (PUT p99 1.5 s with two; docs/decisions.md).
+    sqlite_group_writes: bool = True
 
     def database_url(self) -> str:
         if self.database:

@@ -6,13 +6,20 @@ from partnercart.server.storage.ports import Store
 from partnercart.server.storage.urls import DatabaseUrl
 
 
-def open_store(url: DatabaseUrl, *, pool_size: int = 10, sqlite_sync: str = "normal") -> Store:
+def open_store(
+    url: DatabaseUrl,
+    *,
+    pool_size: int = 10,
+    sqlite_sync: str = "normal",
+    sqlite_group_writes: bool = True,
+) -> Store:
     """A store for ``url``; the schema must already be migrated. ``sqlite_sync`` is SQLite's
-    ``synchronous`` setting (``normal`` or ``off``)."""
+    ``synchronous`` setting (``normal`` or ``off``); ``sqlite_group_writes`` lets the writes
+    of one pass of the event loop share one commit (one process on the file)."""
     if url.engine == "sqlite":
         from partnercart.server.storage.sqlite import SqliteStore
 
-        return SqliteStore(url.target, synchronous=sqlite_sync)
+        return SqliteStore(url.target, synchronous=sqlite_sync, group_writes=sqlite_group_writes)
     from partnercart.server.storage.postgres import PostgresStore
 
     return PostgresStore(url.target, max_size=pool_size)

@@ -66,11 +66,15 @@ class SqliteStore:
     #: SQLite's ``synchronous`` values a store may be opened with.
     SYNC_MODES = ("normal", "off")
 
-    def __init__(self, path: str, *, synchronous: str = "normal") -> None:
+    def __init__(
+        self, path: str, *, synchronous: str = "normal", group_writes: bool = True
+    ) -> None:
         if synchronous not in self.SYNC_MODES:
             raise ValueError(f"synchronous must be one of {self.SYNC_MODES}, not {synchronous!r}")
         self.path = path
         self.synchronous = synchronous
+        #: Whether :meth:`grouped_write` groups (one server process on the file).
+        self.group_writes = group_writes
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._groups: list[WriteGroup] = []
@@ -114,10 +118,12 @@ class SqliteStore:
         conn, repos, group = self._connection()
         return SqliteUnitOfWork(conn, repos, group, write=write, snapshot=snapshot)
 
-    def grouped_write(self) -> GroupedSqliteUnitOfWork:
+    def grouped_write(self) -> GroupedSqliteUnitOfWork | None:
         """A write in this thread's open group (opened if there is none); call it on the
         thread of a running event loop, and await its :meth:`~GroupedSqliteUnitOfWork.durable`
-        before answering."""
+        before answering. ``None`` when the store was opened with ``group_writes=False``."""
+        if not self.group_writes:
+            return None
         conn, repos, group = self._connection()
         return GroupedSqliteUnitOfWork(conn, repos, group)
 

@@ -336,6 +336,8 @@ async def info(request: Request) -> Response:
             "requestLog": settings.request_log,
             # ``serve --sqlite-sync``, as the open store has it (``None`` on PostgreSQL)
             "sqliteSync": getattr(runtime.services.store, "synchronous", None),
+            # whether SQLite's writes of one loop pass share a commit (off with --workers N)
+            "sqliteGroupWrites": getattr(runtime.services.store, "group_writes", None),
             # ``serve --pool-size``, as the open store has it (``None`` on SQLite)
             "poolSize": getattr(runtime.services.store, "pool_size", None),
             # ``serve --loop``: "uvloop" or "asyncio" (the module the running loop comes from)
