@@ -18,6 +18,7 @@ from partnercart.server.domain.clock import ManualClock
 from partnercart.server.domain.errors import ServiceUnavailable
 from partnercart.server.domain.records import CustomerRecord
 from partnercart.server.http.app import create_app
+from partnercart.server.http.calls import _grouped
 from partnercart.server.runtime import build_runtime
 from partnercart.server.settings import Settings
 from partnercart.server.storage import DatabaseUrl, migrate
@@ -223,6 +224,26 @@ def test_a_write_cannot_open_inside_a_grouped_write(store: SqliteStore) -> None:
         await uow.durable()
 
     asyncio.run(main())
+
+
+def test_a_write_that_could_not_open_its_group_raises_its_own_error(
+    store: SqliteStore, db_file: Path
+) -> None:
+    """Another process holds the write lock past the busy timeout: the request hears that,
+    not a complaint about waiting for a commit that never began."""
+    conn, _repos, _group = store._connection()
+    conn.execute("PRAGMA busy_timeout=0")
+    with sqlite3.connect(db_file, isolation_level=None) as other:
+        other.execute("BEGIN IMMEDIATE")
+
+        def add(uow: Any) -> None:
+            with uow:
+                uow.customers.add(_customer())
+
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            asyncio.run(_grouped(store, add))
+        other.execute("ROLLBACK")
+    assert committed_ids(db_file) == set()
 
 
 def test_closing_the_store_commits_an_open_group(db_file: Path) -> None:
