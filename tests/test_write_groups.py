@@ -47,6 +47,15 @@ def _customer(partner: str = "p1") -> CustomerRecord:
     )
 
 
+async def failed_durably(uow: Any) -> bool:
+    """Whether the write's group failed to commit (``ServiceUnavailable`` from ``durable``)."""
+    try:
+        await asyncio.wait_for(uow.durable(), 1)
+    except ServiceUnavailable:
+        return True
+    return False
+
+
 def committed_ids(db_file: Path) -> set[str]:
     """What another connection sees: only committed rows."""
     with sqlite3.connect(db_file) as other:
@@ -183,14 +192,7 @@ def test_a_transaction_sqlite_rolled_back_itself_fails_the_whole_group(
             second.customers.add(_customer())
             second.cursor.execute("ROLLBACK")  # as SQLite does on SQLITE_FULL
             raise sqlite3.DatabaseError("database or disk is full")
-        failed = []
-        for uow in (first, second):
-            try:
-                await uow.durable()
-                failed.append(False)
-            except ServiceUnavailable:
-                failed.append(True)
-        return failed
+        return [await failed_durably(uow) for uow in (first, second)]
 
     assert asyncio.run(main()) == [True, True]
     assert committed_ids(db_file) == set()
@@ -244,6 +246,40 @@ def test_a_write_that_could_not_open_its_group_raises_its_own_error(
             asyncio.run(_grouped(store, add))
         other.execute("ROLLBACK")
     assert committed_ids(db_file) == set()
+
+
+def test_a_write_whose_savepoint_cannot_be_released_fails_and_keeps_nothing(
+    store: SqliteStore, db_file: Path
+) -> None:
+    async def main() -> list[bool]:
+        first = store.grouped_write()
+        with first:
+            first.customers.add(_customer())
+        second = store.grouped_write()
+        with pytest.raises(sqlite3.OperationalError, match="no such savepoint"), second:
+            second.customers.add(_customer())
+            second.cursor.execute("RELEASE grouped_write")  # so the block's own RELEASE fails
+        return [await failed_durably(uow) for uow in (first, second)]
+
+    assert asyncio.run(main()) == [True, True]
+    assert committed_ids(db_file) == set()
+
+
+def test_the_commit_waits_for_a_block_still_open(store: SqliteStore, db_file: Path) -> None:
+    """Blocks never await; if one did, the loop's commit would come back for it later."""
+
+    async def main() -> None:
+        record = _customer()
+        uow = store.grouped_write()
+        with uow:
+            uow.customers.add(record)
+            for _ in range(3):
+                await asyncio.sleep(0)  # the commit's turn comes and goes
+            assert committed_ids(db_file) == set()
+        await asyncio.wait_for(uow.durable(), 1)
+        assert committed_ids(db_file) == {record.id}
+
+    asyncio.run(main())
 
 
 def test_closing_the_store_commits_an_open_group(db_file: Path) -> None:

@@ -186,7 +186,10 @@ class WriteGroup:
 
     def _commit_scheduled(self) -> None:
         self._scheduled = False
-        if self._waiters and not self.active:
+        if self.active:  # a write's block is open (it cannot be, as blocks never await): later
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._commit_scheduled)
+        elif self._waiters:
             self._finish()
 
     def _finish(self) -> None:
@@ -262,18 +265,27 @@ class GroupedSqliteUnitOfWork(SharedRepositories):
         tb: TracebackType | None,
     ) -> None:
         self._group.active = False
-        if exc is None:
-            self._conn.execute("RELEASE grouped_write")
+        if exc is not None:
+            self._undo(exc)
             return
+        try:
+            self._conn.execute("RELEASE grouped_write")
+        except sqlite3.Error as failed:  # the write fails after all, and is undone
+            self._undo(failed)
+            raise
+
+    def _undo(self, reason: BaseException) -> None:
+        """Undo this write alone, or, when SQLite ended the transaction, tell the group."""
         if not self._conn.in_transaction:  # an I/O error or a full disk ends it all
-            self._group.lost(exc)
+            self._group.lost(reason)
             return
         try:
             self._conn.execute("ROLLBACK TO grouped_write")
             self._conn.execute("RELEASE grouped_write")
         except sqlite3.Error as failed:
             if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
             self._group.lost(failed)
 
     async def durable(self) -> None:
