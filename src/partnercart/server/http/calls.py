@@ -251,36 +251,21 @@ async def write(
     key = await _key(request)
     store = runtime.services.store
     blocking = store.blocking
+    run = functools.partial(
+        _run_write,
+        runtime,
+        use_case=use_case,
+        actor=actor,
+        key=key,
+        status=status,
+        body_of=body_of,
+        headers_of=headers_of,
+        kwargs=kwargs,
+    )
     if blocking:
-        written = await runtime.threads.run(
-            functools.partial(
-                _run_write,
-                runtime,
-                store.unit_of_work(write=True),
-                use_case,
-                actor,
-                key,
-                status,
-                body_of,
-                headers_of,
-                kwargs,
-            )
-        )
+        written = await runtime.threads.run(functools.partial(run, store.unit_of_work(write=True)))
     else:
-        written = await _grouped(
-            store,
-            functools.partial(
-                _run_write,
-                runtime,
-                use_case=use_case,
-                actor=actor,
-                key=key,
-                status=status,
-                body_of=body_of,
-                headers_of=headers_of,
-                kwargs=kwargs,
-            ),
-        )
+        written = await _grouped(store, run)
     if written.replay:
         request.state.idempotent_replay = True
     sweeper = parts_of(request).idempotency_sweeper

@@ -2,8 +2,9 @@
 
 Writes made on the event loop are grouped (:class:`WriteGroup`): the writes of one pass of
 the loop share one transaction, each in a savepoint of its own, and their answers leave once
-that transaction has committed. A commit costs a write about as much as its SQL does; shared,
-it is paid once per pass (docs/decisions.md, "SQLite writes commit in groups").
+that transaction has committed. Writes of one commit share the pages they touch, so about half
+as much goes into the WAL per write, and half as many checkpoints copy it back (docs/decisions.md,
+"SQLite writes commit in groups").
 """
 
 from __future__ import annotations
