@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from partnercart.server.batching import PassBatcher
 from partnercart.server.catalog import load_catalog
 from partnercart.server.control.clocks import ClockSource
 from partnercart.server.control.faults import FaultBook
 from partnercart.server.domain.clock import Clock, SystemClock
 from partnercart.server.domain.ids import IdSource, RandomIds, SeededIds
 from partnercart.server.domain.orders import OrderPolicy
+from partnercart.server.domain.records import CartRecord
 from partnercart.server.identity.clients import ClientRegistry
 from partnercart.server.identity.jwks import open_jwks
 from partnercart.server.identity.keys import SigningKey, load_or_create_admin_key
@@ -20,9 +23,11 @@ from partnercart.server.identity.tokens import (
     TokenPolicy,
     TokenVerifier,
 )
+from partnercart.server.services.carts import find_owned_carts
 from partnercart.server.services.context import Services
 from partnercart.server.settings import EMULATOR_ISSUER, Settings
 from partnercart.server.storage import DatabaseUrl, open_store
+from partnercart.server.storage.ports import Store
 from partnercart.server.threads import StoreThreads
 
 
@@ -44,6 +49,9 @@ class Runtime:
     admin_key: str
     #: where blocking store work runs (PostgreSQL): one thread per pooled connection.
     threads: StoreThreads
+    #: GET cart's joined reads, the ones of one loop pass in one statement (PostgreSQL);
+    #: ``None`` when the store reads inline (SQLite).
+    cart_reads: CartReads | None = None
 
     def close(self) -> None:
         self.threads.close()
@@ -111,6 +119,7 @@ def build_runtime(
         catalog=catalog,
         orders=orders,
     )
+    threads = StoreThreads(settings.pool_size)
     return Runtime(
         settings=settings,
         services=services,
@@ -122,5 +131,21 @@ def build_runtime(
         admin_key=admin_key,
         clocks=ClockSource(store, base=services.clock, frozen_at=settings.frozen_at),
         faults=FaultBook(store),
-        threads=StoreThreads(settings.pool_size),
+        threads=threads,
+        cart_reads=cart_reads(store, threads) if store.blocking else None,
     )
+
+
+CartKey = tuple[str, str, str]
+CartReads = PassBatcher[CartKey, tuple[bool, CartRecord | None]]
+
+
+def cart_reads(store: Store, threads: StoreThreads) -> CartReads:
+    """GET cart's joined reads asked for in one loop pass, run as one statement on a store
+    thread (see server/batching.py)."""
+
+    def fetch(keys: Sequence[CartKey]) -> list[tuple[bool, CartRecord | None]]:
+        with store.unit_of_work(write=False, snapshot=False) as uow:
+            return find_owned_carts(uow, keys)
+
+    return PassBatcher(fetch, threads.run)

@@ -137,6 +137,14 @@ class ClockSource:
         """The stored state, read now (no cache)."""
         return load(uow, partner_id, frozen_at=self.frozen_at)
 
+    def cached(self, partner_id: str) -> PartnerClock | None:
+        """The partner's clock when the cached row is fresh; ``None`` when :meth:`for_partner`
+        would have to read it (which blocks: on PostgreSQL, call that on a store thread)."""
+        cached = self._cache.get(partner_id)
+        if cached is not None and self._monotonic() - cached[0] < self._ttl:
+            return cached[1]
+        return None
+
     def for_partner(self, partner_id: str) -> PartnerClock:
         """The partner's clock; opens its own short read when the cached row is stale, so call
         it before the request's unit of work is opened."""

@@ -28,10 +28,12 @@ from partnercart.server.domain.idempotency import (
     StoredResponse,
     fingerprint,
 )
-from partnercart.server.domain.ids import IdSource, ids_for_partner
+from partnercart.server.domain.ids import IdSource, ids_for_partner, is_guid
+from partnercart.server.domain.records import CartRecord
 from partnercart.server.http import media
 from partnercart.server.http.parts import parts_of
 from partnercart.server.runtime import Runtime
+from partnercart.server.services import carts
 from partnercart.server.storage.ports import Store, UnitOfWork
 from partnercart.server.storage.sql import to_micros
 
@@ -82,6 +84,32 @@ async def call(
             functools.partial(_run, runtime, use_case, write, snapshot, kwargs)
         )
     return _run(runtime, use_case, write, snapshot, kwargs)
+
+
+async def read_cart(
+    request: Request, *, actor: Actor, customer_id: str, cart_id: str
+) -> CartRecord:
+    """GET cart's use case (:func:`carts.get_cart`). On PostgreSQL the joined reads of the
+    GETs that arrive in one loop pass go to the database as one statement
+    (``runtime.cart_reads``); elsewhere, and for ids that are not GUIDs, through :func:`call`."""
+    runtime = runtime_of(request)
+    reads = runtime.cart_reads
+    if reads is None or not (is_guid(customer_id) and is_guid(cart_id)):
+        return await call(
+            request,
+            carts.get_cart,
+            write=False,
+            snapshot=False,  # one joined read
+            actor=actor,
+            customer_id=customer_id,
+            cart_id=cart_id,
+        )
+    clocks = runtime.clocks
+    clock = clocks.cached(actor.partner_id)
+    if clock is None:
+        clock = await runtime.threads.run(functools.partial(clocks.for_partner, actor.partner_id))
+    owned, found = await reads.get(carts.owned_cart_key(actor, customer_id, cart_id))
+    return carts.cart_seen(actor, customer_id, cart_id, owned, found, clock.now())
 
 
 async def in_unit_of_work(runtime: Runtime, fn: Callable[[UnitOfWork], R], *, write: bool) -> R:

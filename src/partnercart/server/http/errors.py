@@ -17,10 +17,12 @@ from partnercart.server.domain.errors import (
     BadRequest,
     MethodNotAllowed,
     NotFound,
+    ServiceUnavailable,
     TooManyRequests,
     Unauthorized,
 )
 from partnercart.server.http import media
+from partnercart.server.storage.failures import DRIVER_ERRORS, unavailable
 
 log = logging.getLogger("partnercart.http")
 
@@ -95,8 +97,20 @@ async def unexpected(request: Request, exc: Exception) -> Response:
     return Response(body, status_code=500, media_type="application/json; charset=utf-8")
 
 
+async def store_error(request: Request, exc: Exception) -> Response:
+    """A database that cannot answer now is 503 with the error body, so the caller retries;
+    any other database error is a bug (:func:`unexpected`)."""
+    if not unavailable(exc):
+        return await unexpected(request, exc)
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(
+        request, ServiceUnavailable("The database is not available now; retry the request.")
+    )
+
+
 HANDLERS = {
     ApiError: api_error,
+    **dict.fromkeys(DRIVER_ERRORS, store_error),
     CodecError: codec_error,
     HTTPException: http_error,
     Exception: unexpected,

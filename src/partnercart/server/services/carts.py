@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 import msgspec
 
 from partnercart.schema import codec
@@ -12,6 +15,7 @@ from partnercart.server.domain.errors import Conflict, cart_not_found, no_relati
 from partnercart.server.domain.ids import is_guid
 from partnercart.server.domain.records import CartRecord, CustomerRecord
 from partnercart.server.services.context import Context, owned_customer
+from partnercart.server.storage.ports import UnitOfWork
 
 
 class _Seats(msgspec.Struct, rename="camel"):
@@ -90,10 +94,36 @@ def get_cart(ctx: Context, *, actor: Actor, customer_id: str, cart_id: str) -> C
     """The same answers as :func:`load_cart`, from one joined read (the hot path)."""
     if not (is_guid(customer_id) and is_guid(cart_id)):
         return load_cart(ctx, actor=actor, customer_id=customer_id, cart_id=cart_id)[1]
-    owned, found = ctx.uow.carts.get_owned(actor.partner_id, customer_id.lower(), cart_id.lower())
+    owned, found = ctx.uow.carts.get_owned(*owned_cart_key(actor, customer_id, cart_id))
+    return cart_seen(actor, customer_id, cart_id, owned, found, ctx.clock.now())
+
+
+def owned_cart_key(actor: Actor, customer_id: str, cart_id: str) -> tuple[str, str, str]:
+    """The key of :func:`get_cart`'s joined read, for ids that are GUIDs."""
+    return actor.partner_id, customer_id.lower(), cart_id.lower()
+
+
+def find_owned_carts(
+    uow: UnitOfWork, keys: Sequence[tuple[str, str, str]]
+) -> list[tuple[bool, CartRecord | None]]:
+    """The joined reads of several :func:`get_cart` calls at once (keys from
+    :func:`owned_cart_key`), for the GETs that arrive together on PostgreSQL."""
+    return uow.carts.get_owned_many(keys)
+
+
+def cart_seen(
+    actor: Actor,
+    customer_id: str,
+    cart_id: str,
+    owned: bool,
+    found: CartRecord | None,
+    now: dt.datetime,
+) -> CartRecord:
+    """:func:`get_cart`'s answer from its joined read: 403 when the partner does not have the
+    customer, 404 when the customer has no such live cart."""
     if not owned:
         raise no_relationship(actor.partner_id, customer_id)
-    return rules.require_live(found, cart_id, ctx.clock.now())
+    return rules.require_live(found, cart_id, now)
 
 
 def update_cart(

@@ -37,6 +37,12 @@ class CartRepository(Protocol):
         (``None`` when it has none with that id)."""
         ...
 
+    def get_owned_many(
+        self, keys: Sequence[tuple[str, str, str]]
+    ) -> list[tuple[bool, CartRecord | None]]:
+        """:meth:`get_owned` for each ``(partner_id, customer_id, cart_id)``, in order."""
+        ...
+
     def update(self, record: CartRecord, *, expected_version: int) -> bool:
         """Write ``record`` if the stored version is still ``expected_version``."""
         ...

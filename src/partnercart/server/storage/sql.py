@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from partnercart.server.domain.records import CartRecord, CustomerRecord
@@ -125,6 +126,20 @@ class SqlCarts:
             f"ON c.id = ? AND {owned_by('c.customer_id')} = cu.id "
             f"WHERE cu.id = ? AND {owned_by('cu.partner_id')} = ?"
         )
+        # PostgreSQL only (see get_owned_many): the keys come as three arrays, one row back
+        # per key whose customer the partner has, numbered as the keys were.
+        self._get_owned_many = (
+            None
+            if dialect.embedded
+            else (
+                f"SELECT k.ord, {joined} "
+                "FROM unnest(%s::text[], %s::text[], %s::text[]) WITH ORDINALITY "
+                "AS k(cart_id, customer_id, partner_id, ord) "
+                f"JOIN customers cu ON cu.id = k.customer_id AND {owned_by('cu.partner_id')} "
+                "= k.partner_id "
+                f"LEFT JOIN carts c ON c.id = k.cart_id AND {owned_by('c.customer_id')} = cu.id"
+            )
+        )
         self._update = q(
             "UPDATE carts SET status = ?, version = ?, body = ? "
             f"WHERE id = ? AND {owned_by('customer_id')} = ? AND version = ?"
@@ -183,6 +198,24 @@ class SqlCarts:
         if row is None:
             return False, None
         return True, None if row[0] is None else self._record(row)
+
+    def get_owned_many(
+        self, keys: Sequence[tuple[str, str, str]]
+    ) -> list[tuple[bool, CartRecord | None]]:
+        """:meth:`get_owned` for each ``(partner_id, customer_id, cart_id)``, answers in the
+        keys' order. On PostgreSQL one statement for all of them, so the GETs that arrive
+        together share one round trip; on SQLite, where a lookup is a call into the process,
+        one lookup each."""
+        if self._get_owned_many is None:
+            return [self.get_owned(*key) for key in keys]
+        self._cur.execute(
+            self._get_owned_many,
+            ([key[2] for key in keys], [key[1] for key in keys], [key[0] for key in keys]),
+        )
+        answers: list[tuple[bool, CartRecord | None]] = [(False, None)] * len(keys)
+        for row in self._cur.fetchall():
+            answers[row[0] - 1] = (True, None if row[1] is None else self._record(row[1:]))
+        return answers
 
     def update(self, record: CartRecord, *, expected_version: int) -> bool:
         self._cur.execute(

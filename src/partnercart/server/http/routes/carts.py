@@ -11,7 +11,7 @@ from partnercart.server.domain.carts import make_etag
 from partnercart.server.domain.records import CartRecord
 from partnercart.server.http import media
 from partnercart.server.http.auth import authenticate
-from partnercart.server.http.calls import call, write
+from partnercart.server.http.calls import read_cart, write
 from partnercart.server.services import carts
 
 
@@ -37,14 +37,9 @@ async def create_cart(request: Request) -> Response:
 async def get_cart(request: Request) -> Response:
     actor = authenticate(request)
     media.negotiate(request)
-    record = await call(
-        request,
-        carts.get_cart,
-        write=False,
-        snapshot=False,  # one joined read
-        actor=actor,
-        customer_id=request.path_params["customer_id"],
-        cart_id=request.path_params["cart_id"],
+    params = request.path_params
+    record = await read_cart(
+        request, actor=actor, customer_id=params["customer_id"], cart_id=params["cart_id"]
     )
     return media.render(request, 200, record.body, type_=Cart, headers=etag_header(record))
 

@@ -1,0 +1,23 @@
+"""Which database errors mean "not now" rather than a bug, for the HTTP layer's one mapping."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import psycopg
+
+#: the driver errors :func:`unavailable` sorts; the HTTP layer registers a handler for each
+DRIVER_ERRORS: tuple[type[Exception], ...] = (sqlite3.OperationalError, psycopg.OperationalError)
+
+
+def unavailable(exc: BaseException) -> bool:
+    """True when the database could not answer now and the same request may work later: a
+    PostgreSQL connection lost or refused, a server shutting down, a lock or statement that
+    timed out (every ``psycopg.OperationalError``); SQLite's file still locked by another
+    process when the busy timeout ran out. Other errors (a missing table, say) are bugs."""
+    if isinstance(exc, psycopg.OperationalError):
+        return True
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        return "locked" in text or "busy" in text
+    return False
