@@ -7,6 +7,11 @@ reads rows by key in each of these ways, alternating them round by round:
 - ``inline``: psycopg's blocking connection called on the event loop's thread, back to back;
 - ``async``: psycopg's ``AsyncConnection``, 32 tasks over 4 connections on uvloop;
 - ``thread``: psycopg's pool in worker threads reached by ``anyio.to_thread``, 32 tasks;
+- ``store``: the runtime's own store threads (``StoreThreads``, one per pooled connection,
+  entered with ``run_in_executor``), one read per hand-off: GET cart on PostgreSQL before
+  batching;
+- ``batched``: the same threads behind ``PassBatcher``, the reads asked for in one pass of the
+  loop in one statement (``= ANY``): GET cart on PostgreSQL now;
 - ``asyncpg``: asyncpg's pool, 32 tasks over 4 connections (only when asyncpg is installed).
 
 For each it prints wall time and this process's CPU time per read. On the server's one core,
@@ -24,12 +29,15 @@ import functools
 import os
 import statistics
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 import anyio.to_thread
 import psycopg
 from psycopg_pool import ConnectionPool
+
+from partnercart.server.batching import PassBatcher
+from partnercart.server.threads import StoreThreads
 
 TABLE = "bench_read_paths"
 QUERY = f"SELECT id, body FROM {TABLE} WHERE id = %s"
@@ -103,6 +111,55 @@ def threads(url: str, ids: list[str], reads: int) -> None:
         pool.close()
 
 
+def store_threads(url: str, ids: list[str], reads: int) -> None:
+    pool = ConnectionPool(url, min_size=10, max_size=10, kwargs={"autocommit": True}, open=True)
+    workers = StoreThreads(10)
+
+    def read(key: str) -> None:
+        with pool.connection() as conn:
+            conn.execute(QUERY, (key,), prepare=True).fetchone()
+
+    async def main() -> None:
+        async def task(k: int) -> None:
+            for i in range(reads // TASKS):
+                await workers.run(functools.partial(read, ids[(k + i) % len(ids)]))
+
+        await asyncio.gather(*(task(k) for k in range(TASKS)))
+
+    try:
+        on_loop(main)
+    finally:
+        workers.close()
+        pool.close()
+
+
+def batched(url: str, ids: list[str], reads: int) -> None:
+    pool = ConnectionPool(url, min_size=10, max_size=10, kwargs={"autocommit": True}, open=True)
+    workers = StoreThreads(10)
+    many = f"SELECT id, body FROM {TABLE} WHERE id = ANY(%s)"
+
+    def fetch(keys: Sequence[str]) -> list[Any]:
+        with pool.connection() as conn:
+            found = {row[0]: row for row in conn.execute(many, (list(keys),), prepare=True)}
+        return [found.get(key) for key in keys]
+
+    reader: PassBatcher[str, Any] = PassBatcher(fetch, workers.run)
+
+    async def main() -> None:
+        async def task(k: int) -> None:
+            for i in range(reads // TASKS):
+                await reader.get(ids[(k + i) % len(ids)])
+
+        await asyncio.gather(*(task(k) for k in range(TASKS)))
+
+    try:
+        on_loop(main)
+    finally:
+        workers.close()
+        pool.close()
+    print(f"batched: {reader.keys / max(1, reader.calls):.1f} reads a statement on average")
+
+
 def asyncpg_pool(url: str, ids: list[str], reads: int) -> None:
     import asyncpg
 
@@ -133,6 +190,8 @@ def main() -> None:
         "inline": inline,
         "async": psycopg_async,
         "thread": threads,
+        "store": store_threads,
+        "batched": batched,
     }
     try:
         import asyncpg  # noqa: F401

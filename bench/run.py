@@ -53,6 +53,8 @@ from harness import (
     wait_http,
 )
 
+from partnercart.server.identity.keys import read_admin_key
+
 BENCH = Path(__file__).resolve().parent
 CART_LINES = 3  # lines in the carts read, replaced and created
 CHECKOUT_LINES = 10
@@ -106,6 +108,7 @@ class Bench:
         self.pg_ceiling: float | None = None
         self.get_spec: LoadSpec | None = None
         self.rss_kib: int | None = None
+        self.port = 0
 
     def note(self, text: str) -> None:
         print(f"note: {text}")
@@ -156,6 +159,7 @@ class Bench:
         )
         self.processes.append(server)
         self.server = server
+        self.port = port
         return port
 
     def detect_checkout(self, base: str, bearer: str, customer_id: str) -> str | None:
@@ -246,7 +250,29 @@ class Bench:
 
     def finish_server(self) -> None:
         self.rss_kib = self.server.rss_kib()
+        self.note_read_batches()
         self.server.stop()
+
+    def note_read_batches(self) -> None:
+        """On PostgreSQL, how many GET cart reads shared a statement (``/_partnercart/info``)."""
+        key = read_admin_key(self.data_dir)
+        if key is None:
+            return
+        try:
+            answer = httpx.get(
+                f"http://127.0.0.1:{self.port}/_partnercart/info",
+                headers={"X-Partnercart-Admin-Key": key},
+                timeout=30,
+            )
+            batches = answer.json().get("cartReadBatches")
+        except (httpx.HTTPError, ValueError):
+            return
+        if batches and batches["statements"]:
+            reads, statements = batches["reads"], batches["statements"]
+            self.note(
+                f"GET cart on PostgreSQL: {reads:,} reads in {statements:,} statements "
+                f"({reads / statements:.1f} a statement on average, at most {batches['largest']})"
+            )
 
     def compare_generators(
         self, port: int, paths: list[str], get_headers: dict[str, str]

@@ -341,6 +341,7 @@ def test_serve_opens_sqlite_with_the_sync_setting_asked_for(tmp_path: Path) -> N
         info = _info(server.url, data_dir)
         assert info["sqliteSync"] == "off"
         assert info["sqliteGroupWrites"] is True  # one process owns the file
+        assert info["cartReadBatches"] is None
         assert Partner(data_dir).new_customer(server.url)  # writes go through
 
 

@@ -338,6 +338,8 @@ def test_key_lookups_use_the_primary_key_even_in_a_generic_plan(pg_url: str) -> 
     lookups["cart for update"] = (carts._get_locked, (key, owner))
     lookups["cart with its customer"] = (carts._get_owned, (key, owner, "p"))
     lookups["cart update"] = (carts._update, ("Active", 2, b"{}", key, owner, 1))
+    # GET cart's reads of one loop pass: every key through both primary keys.
+    lookups["carts of one pass"] = (carts._get_owned_many, ([key, key], [owner, owner], ["p", "q"]))
     orders = SqlOrders(None, POSTGRES)
     lookups["order"] = (orders._get, (key, owner))
     lookups["order update"] = (orders._set_status, ("x", 2, key, owner, 1))

@@ -42,9 +42,11 @@ class PassBatcher(Generic[K, V]):
         self._pending: list[tuple[K, asyncio.Future[V]]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._calls: set[asyncio.Task[None]] = set()
-        #: how many keys each ``fetch`` call carried (the most recent 1,000), for the tests and
-        #: the bench
-        self.sizes: list[int] = []
+        #: ``fetch`` calls made, the keys they carried in all, and the most one carried
+        #: (``GET /_partnercart/info`` shows them)
+        self.calls = 0
+        self.keys = 0
+        self.largest = 0
 
     async def get(self, key: K) -> V:
         loop = asyncio.get_running_loop()
@@ -71,9 +73,9 @@ class PassBatcher(Generic[K, V]):
         waiting = [(key, future) for key, future in batch if not future.done()]
         if not waiting:
             return
-        self.sizes.append(len(waiting))
-        if len(self.sizes) > 1000:
-            del self.sizes[:500]
+        self.calls += 1
+        self.keys += len(waiting)
+        self.largest = max(self.largest, len(waiting))
         keys = [key for key, _ in waiting]
         try:
             values = await self._run(functools.partial(self._fetch, keys))

@@ -127,7 +127,10 @@ class SqlCarts:
             f"WHERE cu.id = ? AND {owned_by('cu.partner_id')} = ?"
         )
         # PostgreSQL only (see get_owned_many): the keys come as three arrays, one row back
-        # per key whose customer the partner has, numbered as the keys were.
+        # per key whose customer the partner has, numbered as the keys were. Each lookup is a
+        # LATERAL subquery with LIMIT 1, which the planner cannot fold into a join: every key
+        # is found through the primary keys, whatever the statistics say (a hash join over a
+        # sequential scan of customers is what a generic plan chose for the plain join).
         self._get_owned_many = (
             None
             if dialect.embedded
@@ -135,9 +138,10 @@ class SqlCarts:
                 f"SELECT k.ord, {joined} "
                 "FROM unnest(%s::text[], %s::text[], %s::text[]) WITH ORDINALITY "
                 "AS k(cart_id, customer_id, partner_id, ord) "
-                f"JOIN customers cu ON cu.id = k.customer_id AND {owned_by('cu.partner_id')} "
-                "= k.partner_id "
-                f"LEFT JOIN carts c ON c.id = k.cart_id AND {owned_by('c.customer_id')} = cu.id"
+                "CROSS JOIN LATERAL (SELECT cu.id FROM customers cu WHERE cu.id = k.customer_id "
+                f"AND {owned_by('cu.partner_id')} = k.partner_id LIMIT 1) cu "
+                f"LEFT JOIN LATERAL (SELECT {self._COLUMNS} FROM carts "
+                f"WHERE id = k.cart_id AND {owned_by('customer_id')} = cu.id LIMIT 1) c ON true"
             )
         )
         self._update = q(

@@ -324,6 +324,13 @@ async def list_requests(request: Request) -> Response:
     return _json({"items": items})
 
 
+def _batches(runtime: Runtime) -> dict[str, int] | None:
+    reads = runtime.cart_reads
+    if reads is None:
+        return None
+    return {"statements": reads.calls, "reads": reads.keys, "largest": reads.largest}
+
+
 async def info(request: Request) -> Response:
     runtime = await _admin(request)
     settings = runtime.settings
@@ -340,6 +347,8 @@ async def info(request: Request) -> Response:
             "sqliteGroupWrites": getattr(runtime.services.store, "group_writes", None),
             # ``serve --pool-size``, as the open store has it (``None`` on SQLite)
             "poolSize": getattr(runtime.services.store, "pool_size", None),
+            # GET cart's reads batched per loop pass (PostgreSQL; ``None`` on SQLite)
+            "cartReadBatches": _batches(runtime),
             # ``serve --loop``: "uvloop" or "asyncio" (the module the running loop comes from)
             "eventLoop": type(asyncio.get_running_loop()).__module__.partition(".")[0],
             # bytes of free heap top the allocator keeps (``None``: its own default)
