@@ -29,7 +29,7 @@ import functools
 import os
 import statistics
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import anyio.to_thread
@@ -91,51 +91,52 @@ def psycopg_async(url: str, ids: list[str], reads: int) -> None:
     on_loop(main)
 
 
+def _in_tasks(ids: list[str], reads: int, read: Callable[[str], Awaitable[object]]) -> None:
+    """``reads`` calls of ``read(key)`` spread over :data:`TASKS` tasks on one event loop."""
+
+    async def main() -> None:
+        async def task(k: int) -> None:
+            for i in range(reads // TASKS):
+                await read(ids[(k + i) % len(ids)])
+
+        await asyncio.gather(*(task(k) for k in range(TASKS)))
+
+    on_loop(main)
+
+
+def _pool(url: str) -> ConnectionPool:
+    return ConnectionPool(url, min_size=10, max_size=10, kwargs={"autocommit": True}, open=True)
+
+
 def threads(url: str, ids: list[str], reads: int) -> None:
-    pool = ConnectionPool(url, min_size=10, max_size=10, kwargs={"autocommit": True}, open=True)
+    pool = _pool(url)
 
     def read(key: str) -> None:
         with pool.connection() as conn:
             conn.execute(QUERY, (key,), prepare=True).fetchone()
 
-    async def main() -> None:
-        async def task(k: int) -> None:
-            for i in range(reads // TASKS):
-                await anyio.to_thread.run_sync(read, ids[(k + i) % len(ids)])
-
-        await asyncio.gather(*(task(k) for k in range(TASKS)))
-
     try:
-        on_loop(main)
+        _in_tasks(ids, reads, functools.partial(anyio.to_thread.run_sync, read))
     finally:
         pool.close()
 
 
 def store_threads(url: str, ids: list[str], reads: int) -> None:
-    pool = ConnectionPool(url, min_size=10, max_size=10, kwargs={"autocommit": True}, open=True)
-    workers = StoreThreads(10)
+    pool, workers = _pool(url), StoreThreads(10)
 
     def read(key: str) -> None:
         with pool.connection() as conn:
             conn.execute(QUERY, (key,), prepare=True).fetchone()
 
-    async def main() -> None:
-        async def task(k: int) -> None:
-            for i in range(reads // TASKS):
-                await workers.run(functools.partial(read, ids[(k + i) % len(ids)]))
-
-        await asyncio.gather(*(task(k) for k in range(TASKS)))
-
     try:
-        on_loop(main)
+        _in_tasks(ids, reads, lambda key: workers.run(functools.partial(read, key)))
     finally:
         workers.close()
         pool.close()
 
 
 def batched(url: str, ids: list[str], reads: int) -> None:
-    pool = ConnectionPool(url, min_size=10, max_size=10, kwargs={"autocommit": True}, open=True)
-    workers = StoreThreads(10)
+    pool, workers = _pool(url), StoreThreads(10)
     many = f"SELECT id, body FROM {TABLE} WHERE id = ANY(%s)"
 
     def fetch(keys: Sequence[str]) -> list[Any]:
@@ -144,16 +145,8 @@ def batched(url: str, ids: list[str], reads: int) -> None:
         return [found.get(key) for key in keys]
 
     reader: PassBatcher[str, Any] = PassBatcher(fetch, workers.run)
-
-    async def main() -> None:
-        async def task(k: int) -> None:
-            for i in range(reads // TASKS):
-                await reader.get(ids[(k + i) % len(ids)])
-
-        await asyncio.gather(*(task(k) for k in range(TASKS)))
-
     try:
-        on_loop(main)
+        _in_tasks(ids, reads, reader.get)
     finally:
         workers.close()
         pool.close()
