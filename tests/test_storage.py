@@ -253,14 +253,87 @@ def test_the_sqlite_wal_stays_bounded_under_steady_writes(tmp_path: Path) -> Non
         with store.unit_of_work(write=True) as uow:
             uow.customers.add(customer)
         largest = 0
+        cut_back = 0
         for _ in range(5000):
             with store.unit_of_work(write=True) as uow:
                 uow.carts.add(CartRecord(**{**_fields(_cart(customer)), "body": b"x" * 8000}))
-            largest = max(largest, wal.stat().st_size)
+            size = wal.stat().st_size
+            cut_back += size < largest
+            largest = max(largest, size)
         # One transaction past the limit before the writer checkpoints, plus a little.
-        assert largest < 2 * sqlite_store.WAL_LIMIT
+        assert sqlite_store.WAL_LIMIT < largest < 2 * sqlite_store.WAL_LIMIT
+        # The WAL started over about ten times, and its file kept the blocks it had grown into
+        # (cut back to 4 MB each time, it would allocate them again past the limit).
+        assert cut_back == 0
         with store.unit_of_work(write=False) as uow:
             assert uow.cursor.execute("SELECT count(*) FROM carts").fetchone()[0] == 5000
+    finally:
+        store.close()
+
+
+def test_the_wal_flusher_syncs_a_wal_that_changed_and_skips_one_that_did_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wal = tmp_path / "pc.db-wal"
+    synced: list[int] = []
+    real_fdatasync = sqlite_store.os.fdatasync
+
+    def recording(fd: int) -> None:
+        synced.append(sqlite_store.os.fstat(fd).st_ino)
+        real_fdatasync(fd)
+
+    monkeypatch.setattr(sqlite_store.os, "fdatasync", recording)
+    flusher = sqlite_store.WalFlusher(str(wal))
+    try:
+        assert flusher.flush() is False  # no WAL yet
+        wal.write_bytes(b"a" * 4096)
+        assert flusher.flush() is True
+        assert synced == [wal.stat().st_ino]
+        assert flusher.flush() is False  # nothing new
+        with wal.open("ab") as f:  # appended
+            f.write(b"b" * 4096)
+        assert flusher.flush() is True
+        time.sleep(0.05)  # past the clock's tick
+        with wal.open("r+b") as f:  # rewritten from the start, same size
+            f.write(b"c" * 4096)
+        assert flusher.flush() is True
+        wal.unlink()  # the WAL went away; a new one is opened on the next call
+        assert flusher.flush() is False
+        wal.write_bytes(b"d" * 4096)
+        assert flusher.flush() is True
+        assert flusher.flushes == 4
+        assert synced[-1] == wal.stat().st_ino
+        assert len(synced) == 4
+    finally:
+        flusher.close()
+
+
+@pytest.mark.parametrize(("synchronous", "flushes"), [("normal", True), ("off", False)])
+def test_the_store_syncs_its_wal_between_checkpoints_unless_it_never_syncs(
+    tmp_path: Path, synchronous: str, flushes: bool
+) -> None:
+    url = DatabaseUrl.parse(f"sqlite:///{tmp_path / 'pc.db'}")
+    migrate.upgrade(url)
+    store = sqlite_store.SqliteStore(str(tmp_path / "pc.db"), synchronous=synchronous)
+    try:
+        with store.unit_of_work(write=True) as uow:
+            uow.customers.add(_customer("p"))
+        if not flushes:
+            time.sleep(0.2)
+            assert store.wal_flushes is None
+            return
+        deadline = time.monotonic() + 10
+        while not store.wal_flushes:
+            assert time.monotonic() < deadline, "the WAL was never synced"
+            time.sleep(0.01)
+        settled = store.wal_flushes
+        time.sleep(0.2)  # twenty ticks without a write: nothing to sync
+        assert store.wal_flushes == settled
+        with store.unit_of_work(write=True) as uow:
+            uow.customers.add(_customer("q"))
+        while store.wal_flushes == settled:
+            assert time.monotonic() < deadline, "the new frames were not synced"
+            time.sleep(0.01)
     finally:
         store.close()
 
