@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -108,7 +109,9 @@ async def store_error(request: Request, exc: Exception) -> Response:
     )
 
 
-HANDLERS = {
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+HANDLERS: dict[type[Exception], Handler] = {
     ApiError: api_error,
     **dict.fromkeys(DRIVER_ERRORS, store_error),
     CodecError: codec_error,
