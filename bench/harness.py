@@ -229,6 +229,7 @@ def start_partnercart(
     database: str | None = None,
     workers: int = 1,
     name: str = "partnercart",
+    extra: Sequence[str] = (),
 ) -> Process:
     command = [PYTHON, "-m", "partnercart", "serve", "--port", str(port)]
     command += ["--data-dir", str(data_dir)]
@@ -236,7 +237,7 @@ def start_partnercart(
         command += ["--database", database]
     if workers > 1:
         command += ["--workers", str(workers)]
-    command += extra_serve_args()
+    command += [*extra, *extra_serve_args()]
     process = start(name, pinned(command, placement.server), log_dir=log_dir)
     wait_http(process, f"http://127.0.0.1:{port}/_partnercart/ping")
     return process

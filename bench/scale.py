@@ -4,9 +4,12 @@ For each size a fresh data dir is filled by ``partnercart db seed`` (progress ba
 is started on it (all pinned to the same core; only the one under load is busy). Then, round
 after round, the sizes take turns: wrk GETs carts picked at random (per request, in Lua) from a
 sample of existing ids. Resident memory (VmRSS) is read from /proc after the rounds. Results go
-to bench/results/.
+to bench/results/. Both servers run with ``--sqlite-cache-mib 128`` unless told otherwise: on
+virtual machines that hand the kernel's page cache back within a minute, SQLite's own 2 MiB left
+the million-cart GETs reading the disk (docs/decisions.md).
 
     python bench/scale.py [--sizes 10000,1000000] [--rounds 3] [--duration 5] [--connections 32]
+                          [--sqlite-cache-mib 128]
 """
 
 from __future__ import annotations
@@ -128,6 +131,7 @@ def measure(
                     placement=placement,
                     log_dir=out_dir,
                     name=f"partnercart-{data.size}",
+                    extra=("--sqlite-cache-mib", str(args.sqlite_cache_mib)),
                 )
             )
             get_headers = headers(token(data.partner, data.data_dir))
@@ -192,7 +196,8 @@ def measure(
 def render(results: list[ScaleResult], args: argparse.Namespace, placement: Placement) -> str:
     lines = [
         f"partnercart scale bench, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
-        f"SQLite (embedded default); GET cart over random ids from a sample of {args.sample:,}; "
+        f"SQLite (embedded default, `serve --sqlite-cache-mib {args.sqlite_cache_mib}`); "
+        f"GET cart over random ids from a sample of {args.sample:,}; "
         f"{args.connections} connections; {args.rounds} rounds of {args.duration:.0f}s per "
         f"size, the sizes taking turns; {placement.describe()}",
         "",
@@ -250,6 +255,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--sample", type=int, default=10000, help="cart ids the load picks from")
     parser.add_argument("--keep-data", action="store_true", help="keep the seeded data dirs")
+    parser.add_argument(
+        "--sqlite-cache-mib",
+        type=int,
+        default=128,
+        help="`serve --sqlite-cache-mib` for both servers (128: the sampled carts' pages fit; "
+        "`serve` itself defaults to 2, SQLite's own)",
+    )
     args = parser.parse_args(argv)
     generator = "wrk" if have_wrk() else "pyload"
     if generator != "wrk":

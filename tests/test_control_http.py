@@ -430,4 +430,5 @@ def test_info_reports_the_sqlite_sync_of_the_open_store(db_api: Api) -> None:
     on_sqlite = db_api.runtime.settings.database_url().startswith("sqlite")
     assert body["sqliteSync"] == ("normal" if on_sqlite else None)
     assert body["sqliteGroupWrites"] == (True if on_sqlite else None)
+    assert body["sqliteCacheMiB"] == (2 if on_sqlite else None)
     assert (body["cartReadBatches"] is None) == on_sqlite  # PostgreSQL batches GET cart

@@ -337,9 +337,11 @@ def test_serve_refuses_a_pool_of_no_connections(tmp_path: Path) -> None:
 
 def test_serve_opens_sqlite_with_the_sync_setting_asked_for(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    with running(ServerProcess(data_dir, extra=("--sqlite-sync", "off"))) as (server,):
+    extra = ("--sqlite-sync", "off", "--sqlite-cache-mib", "16")
+    with running(ServerProcess(data_dir, extra=extra)) as (server,):
         info = _info(server.url, data_dir)
         assert info["sqliteSync"] == "off"
+        assert info["sqliteCacheMiB"] == 16
         assert info["sqliteGroupWrites"] is True  # one process owns the file
         assert info["cartReadBatches"] is None
         assert Partner(data_dir).new_customer(server.url)  # writes go through

@@ -360,27 +360,41 @@ def test_a_new_sqlite_database_gets_our_page_size_and_an_old_one_keeps_its_own(
             conn.close()
 
 
-@pytest.mark.parametrize(("mode", "pragma"), [("normal", 1), ("off", 0)])
-def test_the_sqlite_sync_setting_reaches_each_threads_connection(
-    tmp_path: Path, mode: str, pragma: int
+@pytest.mark.parametrize(
+    ("setting", "pragma", "expected"),
+    [
+        ({"sqlite_sync": "normal"}, "synchronous", 1),
+        ({"sqlite_sync": "off"}, "synchronous", 0),
+        ({"sqlite_cache_mib": 2}, "cache_size", -2048),  # negative: KiB
+        ({"sqlite_cache_mib": 128}, "cache_size", -131072),
+    ],
+)
+def test_sqlite_settings_reach_each_threads_connection(
+    tmp_path: Path, setting: dict[str, Any], pragma: str, expected: int
 ) -> None:
     url = DatabaseUrl.parse(f"sqlite:///{tmp_path / 'pc.db'}")
     migrate.upgrade(url)
-    store = open_store(url, sqlite_sync=mode)
+    store = open_store(url, **setting)
     seen: list[int] = []
 
     def read() -> None:
         with store.unit_of_work(write=False) as uow:
-            seen.append(uow.cursor.execute("PRAGMA synchronous").fetchone()[0])
+            seen.append(uow.cursor.execute(f"PRAGMA {pragma}").fetchone()[0])
 
     try:
         read()
         other = threading.Thread(target=read)
         other.start()
         other.join()
-        assert seen == [pragma, pragma]
+        assert seen == [expected, expected]
     finally:
         store.close()
+
+
+def test_a_sqlite_page_cache_under_1_mib_is_refused(tmp_path: Path) -> None:
+    url = DatabaseUrl.parse(f"sqlite:///{tmp_path / 'pc.db'}")
+    with pytest.raises(ValueError, match="page cache"):
+        open_store(url, sqlite_cache_mib=0)
 
 
 def test_an_unknown_sqlite_sync_setting_is_refused(tmp_path: Path) -> None:

@@ -98,6 +98,14 @@ def main() -> None:
     "cut or OS crash may corrupt the file).",
 )
 @click.option(
+    "--sqlite-cache-mib",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 65536),
+    help="SQLite only. Each database connection's page cache, in MiB; it fills as pages are "
+    "read. Larger keeps a big file's hot pages in memory and makes commits slower.",
+)
+@click.option(
     "--pool-size",
     default=10,
     show_default=True,
@@ -186,6 +194,7 @@ def serve(
     frozen_at: str | None,
     no_request_log: bool,
     sqlite_sync: str,
+    sqlite_cache_mib: int,
     pool_size: int,
     log_level: str,
     provisioning_delay: float,
@@ -264,6 +273,7 @@ def serve(
         frozen_at=frozen,
         request_log=not no_request_log,
         sqlite_sync=sqlite_sync,
+        sqlite_cache_mib=sqlite_cache_mib,
         sqlite_group_writes=workers == 1,
         pool_size=pool_size,
     )

@@ -103,6 +103,7 @@ def build_runtime(
         pool_size=settings.pool_size,
         sqlite_sync=settings.sqlite_sync,
         sqlite_group_writes=settings.sqlite_group_writes,
+        sqlite_cache_mib=settings.sqlite_cache_mib,
     )
     orders = OrderPolicy(
         provisioning_delay=settings.provisioning_delay,

@@ -89,6 +89,11 @@ class Settings:
     #: N`` turns it off: a group holds the file's write lock for a whole pass, and the other
     #: processes, polling for it, starved (PUT p99 1.5 s with two; docs/decisions.md).
     sqlite_group_writes: bool = True
+    #: SQLite: each connection's page cache, in MiB (SQLite's own default, about 2 MiB). A
+    #: larger one keeps a big file's hot pages in process memory, where the kernel's page cache
+    #: on some virtual machines does not stay, but makes every commit slower (docs/decisions.md,
+    #: "SQLite's page cache: a knob, not a default").
+    sqlite_cache_mib: int = 2
 
     def database_url(self) -> str:
         if self.database:

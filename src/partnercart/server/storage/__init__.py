@@ -12,14 +12,21 @@ def open_store(
     pool_size: int = 10,
     sqlite_sync: str = "normal",
     sqlite_group_writes: bool = True,
+    sqlite_cache_mib: int = 2,
 ) -> Store:
     """A store for ``url``; the schema must already be migrated. ``sqlite_sync`` is SQLite's
     ``synchronous`` setting (``normal`` or ``off``); ``sqlite_group_writes`` lets the writes
-    of one pass of the event loop share one commit (one process on the file)."""
+    of one pass of the event loop share one commit (one process on the file);
+    ``sqlite_cache_mib`` is each SQLite connection's page cache."""
     if url.engine == "sqlite":
         from partnercart.server.storage.sqlite import SqliteStore
 
-        return SqliteStore(url.target, synchronous=sqlite_sync, group_writes=sqlite_group_writes)
+        return SqliteStore(
+            url.target,
+            synchronous=sqlite_sync,
+            group_writes=sqlite_group_writes,
+            cache_mib=sqlite_cache_mib,
+        )
     from partnercart.server.storage.postgres import PostgresStore
 
     return PostgresStore(url.target, max_size=pool_size)

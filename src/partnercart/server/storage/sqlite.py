@@ -70,12 +70,21 @@ class SqliteStore:
     SYNC_MODES = ("normal", "off")
 
     def __init__(
-        self, path: str, *, synchronous: str = "normal", group_writes: bool = True
+        self,
+        path: str,
+        *,
+        synchronous: str = "normal",
+        group_writes: bool = True,
+        cache_mib: int = 2,
     ) -> None:
         if synchronous not in self.SYNC_MODES:
             raise ValueError(f"synchronous must be one of {self.SYNC_MODES}, not {synchronous!r}")
+        if cache_mib < 1:
+            raise ValueError(f"the page cache must be at least 1 MiB, not {cache_mib}")
         self.path = path
         self.synchronous = synchronous
+        #: Each connection's page cache in MiB (filled as pages are read, up to this size).
+        self.cache_mib = cache_mib
         #: Whether :meth:`grouped_write` groups (one server process on the file).
         self.group_writes = group_writes
         self._local = threading.local()
@@ -101,6 +110,9 @@ class SqliteStore:
             # A grouped write's savepoint keeps the pages it changes in a sub-journal: in
             # memory, not in a temporary file opened and removed for every group.
             conn.execute("PRAGMA temp_store=MEMORY")
+            # A negative size is in KiB. A larger cache keeps a big file's hot pages in process
+            # memory, but every commit takes longer (docs/decisions.md, "SQLite's page cache").
+            conn.execute(f"PRAGMA cache_size=-{self.cache_mib * 1024}")
             bound_wal(conn)
             found = (
                 conn,

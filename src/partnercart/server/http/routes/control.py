@@ -345,6 +345,8 @@ async def info(request: Request) -> Response:
             "sqliteSync": getattr(runtime.services.store, "synchronous", None),
             # whether SQLite's writes of one loop pass share a commit (off with --workers N)
             "sqliteGroupWrites": getattr(runtime.services.store, "group_writes", None),
+            # ``serve --sqlite-cache-mib``, each SQLite connection's page cache
+            "sqliteCacheMiB": getattr(runtime.services.store, "cache_mib", None),
             # ``serve --pool-size``, as the open store has it (``None`` on SQLite)
             "poolSize": getattr(runtime.services.store, "pool_size", None),
             # GET cart's reads batched per loop pass (PostgreSQL; ``None`` on SQLite)
