@@ -8,7 +8,7 @@ serving the same cart on the same core. Results go to bench/results/.
 
     python bench/run.py [--duration 5] [--rounds 3] [--connections 32]
                         [--database postgresql://...] [--workers N] [--no-peers]
-                        [--compare-loadgen]
+                        [--compare-loadgen] [--results DIR]
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-        self.out_dir = RESULTS / f"run-{self.stamp}"
+        self.out_dir = args.results / f"run-{self.stamp}"
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.work = temp_dir("partnercart-bench-")
         self.generator = "wrk" if have_wrk() else "pyload"
@@ -540,6 +540,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="server processes (1)")
     parser.add_argument("--no-peers", action="store_true", help="skip Prism and json-server")
     parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        help="where the run's folder (report.md, results.json, logs) goes (bench/results)",
+    )
+    parser.add_argument(
         "--compare-loadgen",
         action="store_true",
         help="also drive the trivial route and GET cart with bench/pyload.py and compare with wrk",
@@ -591,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
         "compare_loadgen": compare,
         "notes": bench.notes,
     }
-    (bench.out_dir / "results.json").write_text(json.dumps(raw, indent=2) + "\n")
+    (bench.out_dir / "results.json").write_text(json.dumps(raw, indent=2, default=str) + "\n")
     print(f"\nsaved to {bench.out_dir}")
     return 0
 

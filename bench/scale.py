@@ -9,7 +9,7 @@ virtual machines that hand the kernel's page cache back within a minute, SQLite'
 the million-cart GETs reading the disk (docs/decisions.md).
 
     python bench/scale.py [--sizes 10000,1000000] [--rounds 3] [--duration 5] [--connections 32]
-                          [--sqlite-cache-mib 128]
+                          [--sqlite-cache-mib 128] [--keep-data] [--results DIR]
 """
 
 from __future__ import annotations
@@ -256,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=10000, help="cart ids the load picks from")
     parser.add_argument("--keep-data", action="store_true", help="keep the seeded data dirs")
     parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        help="where the run's folder (report.md, results.json, logs) goes (bench/results)",
+    )
+    parser.add_argument(
         "--sqlite-cache-mib",
         type=int,
         default=128,
@@ -268,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         print(WRK_INSTALL_HINT)
     placement = Placement.choose(1)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    out_dir = RESULTS / f"scale-{stamp}"
+    out_dir = args.results / f"scale-{stamp}"
     out_dir.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     data_sets = [make_data_set(size, args.sample) for size in sizes]

@@ -1,0 +1,153 @@
+"""The benchmark scripts in ``bench/``: their arithmetic, and short real runs of each.
+
+The runs are far too short to say anything about speed (no test here times anything); they
+check that every request the bench sends is answered without an error, on SQLite and on
+PostgreSQL, and that the report says what the raw figures say. A bench whose requests had
+drifted from the API would otherwise report the speed of error answers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+sys.path.insert(0, str(BENCH))
+
+from harness import LoadResult, _parse  # noqa: E402
+from run import Row  # noqa: E402
+
+ROUTES = (
+    "GET cart",
+    "PUT cart",
+    "create cart (POST)",
+    "create + checkout, 10-line cart, 8 clients",
+)
+
+
+def _result(requests: int, *, errors: int = 0) -> LoadResult:
+    return LoadResult(
+        requests=requests,
+        duration_s=1.0,
+        p50_ms=1.0,
+        p90_ms=2.0,
+        p99_ms=3.0,
+        max_ms=4.0,
+        mean_ms=1.5,
+        errors_status=errors,
+        errors_socket=0,
+    )
+
+
+def test_a_route_ratio_is_the_median_of_its_paired_rounds() -> None:
+    row = Row("GET cart")
+    row.results = [_result(100), _result(300), _result(200)]
+    row.trivials = [_result(1000), _result(1000), _result(500)]
+    assert row.ratios(lambda r: r.rps) == [0.1, 0.3, 0.4]
+    # the median of the per-round ratios, not the ratio of the medians (200 / 1000)
+    assert row.ratio == pytest.approx(0.3)
+    assert row.rps == 200
+
+
+def test_a_load_generator_that_prints_no_result_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="printed no result"):
+        _parse("Running 1s test @ http://127.0.0.1:1\n", "wrk")
+    line = (
+        'BENCH_JSON {"requests":10,"duration_s":2.0,"p50_ms":1,"p90_ms":2,"p99_ms":3,'
+        '"max_ms":4,"mean_ms":1.5,"errors_status":1,"errors_socket":2}'
+    )
+    parsed = _parse(f"noise\n{line}\n", "wrk")
+    assert (parsed.rps, parsed.errors) == (5.0, 3)
+
+
+def _bench(script: str, *args: str, results: Path) -> tuple[str, Path]:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args, "--results", str(results)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (folder,) = results.iterdir()
+    return (folder / "report.md").read_text(), folder
+
+
+def _row_line(report: str, name: str) -> str:
+    (line,) = [line for line in report.splitlines() if line.startswith(f"| {name} |")]
+    return line
+
+
+def _check_run(report: str, raw: dict[str, Any]) -> None:
+    rows = raw["rows"]
+    assert set(rows) == set(ROUTES)
+    for name in ROUTES:
+        row = rows[name]
+        (result,) = row["results"]
+        (trivial,) = row["trivials"]
+        assert result["requests"] > 0 and trivial["requests"] > 0, name
+        errors = result["errors_status"] + result["errors_socket"]
+        assert errors == 0, f"{name}: {errors} error answers"
+        ratio = (result["requests"] / result["duration_s"]) / (
+            trivial["requests"] / trivial["duration_s"]
+        )
+        cells = [cell.strip() for cell in _row_line(report, name).split("|")]
+        assert cells[5] == f"{ratio:.2f}x", (name, cells)
+        assert cells[-2] == "0"  # the errors column
+    assert raw["rss_kib"] > 0
+    assert re.search(r"resident memory after the run: \d+ MiB", report)
+
+
+_SHORT = ("--no-peers", "--duration", "1", "--rounds", "1", "--connections", "4")
+
+
+@pytest.mark.slow
+def test_the_bench_runs_every_route_without_an_error_on_sqlite(tmp_path: Path) -> None:
+    report, folder = _bench("run.py", *_SHORT, results=tmp_path)
+    raw = json.loads((folder / "results.json").read_text())
+    _check_run(report, raw)
+    assert "database: SQLite" in report
+    assert raw["pg_point_read_loop_per_s"] is None
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_the_bench_runs_every_route_and_the_read_loop_on_postgresql(
+    tmp_path: Path, pg_url: str
+) -> None:
+    report, folder = _bench("run.py", *_SHORT, "--database", pg_url, results=tmp_path)
+    raw = json.loads((folder / "results.json").read_text())
+    _check_run(report, raw)
+    (loop,) = raw["pg_point_read_loop_per_round"]
+    assert loop > 0
+    assert "PostgreSQL: GET cart >= 0.8x a bare psycopg point-read loop" in report
+    assert re.search(r"GET cart on PostgreSQL: [\d,]+ reads in [\d,]+ statements", report)
+
+
+@pytest.mark.slow
+def test_the_scale_bench_seeds_both_sizes_and_reads_them_without_an_error(
+    tmp_path: Path,
+) -> None:
+    report, folder = _bench(
+        "scale.py",
+        *("--sizes", "200,2000", "--rounds", "1", "--duration", "1"),
+        *("--sample", "100", "--connections", "4", "--sqlite-cache-mib", "4"),
+        results=tmp_path,
+    )
+    raw = json.loads((folder / "results.json").read_text())
+    assert [entry["size"] for entry in raw] == [200, 2000]
+    for entry in raw:
+        (gets,) = entry["gets"]
+        assert gets["requests"] > 0
+        assert gets["errors_status"] + gets["errors_socket"] == 0
+        assert entry["sampled_ids"] == 100
+        assert entry["rss_end_kib"] > 0
+    p99 = raw[1]["gets"][0]["p99_ms"] / raw[0]["gets"][0]["p99_ms"]
+    assert f"p99 ratio 2,000 / 200: {p99:.2f}x" in report
+    assert "`serve --sqlite-cache-mib 4`" in report
