@@ -7,6 +7,7 @@ so the scripts read either the same way.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -534,3 +535,13 @@ def json_server_command(port: int, documents: list[dict[str, Any]], work: Path) 
 
 def temp_dir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+def add_results_option(parser: argparse.ArgumentParser) -> None:
+    """``--results DIR``: where a bench script puts its run's folder (``bench/results``)."""
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        help="where the run's folder (report.md, results.json, logs) goes (bench/results)",
+    )

@@ -29,12 +29,12 @@ from typing import Any
 import httpx
 from harness import (
     PYTHON,
-    RESULTS,
     WRK_INSTALL_HINT,
     LoadResult,
     LoadSpec,
     Placement,
     Process,
+    add_results_option,
     cart_body,
     drive,
     ensure_peers,
@@ -539,12 +539,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--workers", type=int, default=1, help="server processes (1)")
     parser.add_argument("--no-peers", action="store_true", help="skip Prism and json-server")
-    parser.add_argument(
-        "--results",
-        type=Path,
-        default=RESULTS,
-        help="where the run's folder (report.md, results.json, logs) goes (bench/results)",
-    )
+    add_results_option(parser)
     parser.add_argument(
         "--compare-loadgen",
         action="store_true",
@@ -575,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report)
     (bench.out_dir / "report.md").write_text(report + "\n")
     raw = {
-        "args": vars(args),
+        "args": {**vars(args), "results": str(args.results)},
         "rows": {
             r.name: {
                 "results": [asdict(x) for x in r.results],
@@ -597,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
         "compare_loadgen": compare,
         "notes": bench.notes,
     }
-    (bench.out_dir / "results.json").write_text(json.dumps(raw, indent=2, default=str) + "\n")
+    (bench.out_dir / "results.json").write_text(json.dumps(raw, indent=2) + "\n")
     print(f"\nsaved to {bench.out_dir}")
     return 0
 

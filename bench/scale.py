@@ -31,12 +31,12 @@ from typing import Any
 
 from harness import (
     PYTHON,
-    RESULTS,
     WRK_INSTALL_HINT,
     LoadResult,
     LoadSpec,
     Placement,
     Process,
+    add_results_option,
     child_env,
     drive,
     free_port,
@@ -255,12 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--sample", type=int, default=10000, help="cart ids the load picks from")
     parser.add_argument("--keep-data", action="store_true", help="keep the seeded data dirs")
-    parser.add_argument(
-        "--results",
-        type=Path,
-        default=RESULTS,
-        help="where the run's folder (report.md, results.json, logs) goes (bench/results)",
-    )
+    add_results_option(parser)
     parser.add_argument(
         "--sqlite-cache-mib",
         type=int,

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
-sys.path.insert(0, str(BENCH))
+sys.path.append(str(BENCH))  # after the project's own modules: nothing is shadowed
 
 from harness import LoadResult, _parse  # noqa: E402
 from run import Row  # noqa: E402
