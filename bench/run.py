@@ -21,7 +21,7 @@ import statistics
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -500,23 +500,43 @@ def render(bench: Bench, rows: list[Row], peers: list[Row], compare: Any) -> str
         ratio = statistics.median(1 / x for x in row.ratios(lambda r: r.rps))
         verdict = "met" if ratio >= target else "MISSED"
         add(f"- GET cart >= {target:.0f}x {row.name}: {ratio:.2f}x {verdict}")
-    paired = [
-        result.rps / loop for result, loop in zip(get.results, bench.pg_loops, strict=False) if loop
-    ]
-    if paired and bench.pg_ceiling:
-        ratio = statistics.median(paired)
-        verdict = "met" if ratio >= 0.8 else "MISSED"
-        add(
-            f"- PostgreSQL: GET cart >= 0.8x a bare psycopg point-read loop "
-            f"({bench.pg_ceiling:,.0f} reads/s on the server's core, measured after each GET "
-            f"round): {ratio:.2f}x (rounds {min(paired):.2f}-{max(paired):.2f}) {verdict}"
-        )
+    lines.extend(pg_target_lines(get, bench.pg_loops))
     if bench.rss_kib:
         verdict = "met" if bench.rss_kib < 300 * 1024 else "MISSED"
         add(f"- resident memory < 300 MB: {bench.rss_kib / 1024:.0f} MiB {verdict}")
     for text in bench.notes:
         add(f"note: {text}")
     return "\n".join(lines)
+
+
+def pg_target_lines(get: Row, loops: Sequence[float | None]) -> list[str]:
+    """The PostgreSQL target's verdict from GET cart's rounds and the bare loop's rate after
+    each, and where 0.8x of the loop stands against the trivial route of the same rounds: where
+    it is above 1x, no route of this process can reach it on this machine (every route does
+    what the trivial route does, and more, on the same core)."""
+    rounds = [
+        (result.rps, trivial.rps, loop)
+        for result, trivial, loop in zip(get.results, get.trivials, loops, strict=False)
+        if loop
+    ]
+    if not rounds:
+        return []
+    paired = [rps / loop for rps, _, loop in rounds]
+    reach = [0.8 * loop / trivial for _, trivial, loop in rounds]
+    ratio, ceiling = statistics.median(paired), statistics.median(loop for *_, loop in rounds)
+    verdict = "met" if ratio >= 0.8 else "MISSED"
+    above = statistics.median(reach)
+    why = (
+        ": more than this process serves on its trivial route, so no route reaches it here"
+        if above > 1
+        else ""
+    )
+    return [
+        f"- PostgreSQL: GET cart >= 0.8x a bare psycopg point-read loop "
+        f"({ceiling:,.0f} reads/s on the server's core, measured after each GET "
+        f"round): {ratio:.2f}x (rounds {min(paired):.2f}-{max(paired):.2f}) {verdict}",
+        f"  0.8x of the loop is {above:.2f}x the trivial route of the same rounds{why}",
+    ]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -21,7 +21,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.append(str(BENCH))  # after the project's own modules: nothing is shadowed
 
 from harness import LoadResult, _parse  # noqa: E402
-from run import Row  # noqa: E402
+from run import Row, pg_target_lines  # noqa: E402
 
 ROUTES = (
     "GET cart",
@@ -53,6 +53,23 @@ def test_a_route_ratio_is_the_median_of_its_paired_rounds() -> None:
     # the median of the per-round ratios, not the ratio of the medians (200 / 1000)
     assert row.ratio == pytest.approx(0.3)
     assert row.rps == 200
+
+
+def test_the_postgresql_verdict_pairs_each_get_round_with_the_loop_after_it() -> None:
+    row = Row("GET cart")
+    row.results = [_result(800), _result(600), _result(900)]
+    row.trivials = [_result(2000), _result(1000), _result(1500)]
+    verdict, reach = pg_target_lines(row, [1000.0, None, 1000.0])
+    # the round without a loop figure is left out: 0.8 and 0.9, median 0.85
+    assert verdict.endswith("0.85x (rounds 0.80-0.90) met")
+    # 0.8x of the loop against each round's trivial route: 0.40 and 0.53
+    assert reach == "  0.8x of the loop is 0.47x the trivial route of the same rounds"
+    row.trivials = [_result(700), _result(700), _result(700)]
+    verdict, reach = pg_target_lines(row, [1000.0, 1000.0, 2000.0])
+    assert verdict.endswith("0.60x (rounds 0.45-0.80) MISSED")
+    assert reach.startswith("  0.8x of the loop is 1.14x the trivial route of the same rounds:")
+    assert reach.endswith("so no route reaches it here")
+    assert pg_target_lines(row, [None, None, None]) == []
 
 
 def test_a_load_generator_that_prints_no_result_is_an_error() -> None:
@@ -127,6 +144,9 @@ def test_the_bench_runs_every_route_and_the_read_loop_on_postgresql(
     (loop,) = raw["pg_point_read_loop_per_round"]
     assert loop > 0
     assert "PostgreSQL: GET cart >= 0.8x a bare psycopg point-read loop" in report
+    (trivial,) = raw["rows"]["GET cart"]["trivials"]
+    reach = 0.8 * loop / (trivial["requests"] / trivial["duration_s"])
+    assert f"0.8x of the loop is {reach:.2f}x the trivial route of the same rounds" in report
     assert re.search(r"GET cart on PostgreSQL: [\d,]+ reads in [\d,]+ statements", report)
 
 
