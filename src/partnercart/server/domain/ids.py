@@ -1,4 +1,4 @@
-"""Identifiers: random by default; a seeded source makes runs repeatable."""
+"""Identifiers: time-ordered random GUIDs by default; a seeded source makes runs repeatable."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import random
 import re
 import secrets
 import threading
+import time
 import uuid
 from typing import Protocol
 
@@ -19,9 +20,34 @@ class IdSource(Protocol):
         ...
 
 
+_RANDOM_BITS = 74
+_LOW_62 = (1 << 62) - 1
+
+
+def ordered_uuid(now_ms: int | None = None) -> str:
+    """A GUID in version 4's layout (version nibble 4, RFC 4122 variant) whose first 48 bits are
+    the time in Unix milliseconds and whose other 74 bits are random.
+
+    Its text sorts by the time it was made, so the ids a burst of writes makes land next to each
+    other in a key's index instead of on a random leaf each: a purchase writes fewer pages
+    (docs/decisions.md). Nothing but the order tells it from a ``uuid4()``, so code that checks
+    the version of Partner Center's ids (pydantic's ``UUID4``, say) accepts it as well.
+    """
+    ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    bits = secrets.randbits(_RANDOM_BITS)
+    value = (
+        (ms & 0xFFFF_FFFF_FFFF) << 80
+        | 0x4 << 76
+        | (bits >> 62) << 64
+        | 0b10 << 62
+        | (bits & _LOW_62)
+    )
+    return str(uuid.UUID(int=value))
+
+
 class RandomIds:
     def uuid(self) -> str:
-        return str(uuid.uuid4())
+        return ordered_uuid()
 
     def hex12(self) -> str:
         return secrets.token_hex(6)
