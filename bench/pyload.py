@@ -31,13 +31,12 @@ class Generator:
         body = spec["body"]
         self.body = body.encode() if body is not None else None
         self.host = f"Host: 127.0.0.1:{spec['port']}\r\n"
-        self.nonce = uuid.uuid4().hex[:4]
 
     def _format(self, method: str, path: str, body: bytes | None) -> bytes:
         self.counter += 1
         extra = ""
         if self.spec["request_ids"]:
-            extra = f"MS-RequestId: 00000000-{self.nonce}-4000-8000-{self.counter:012x}\r\n"
+            extra = f"MS-RequestId: {uuid.uuid4()}\r\n"  # random, as the SDKs send
         length = f"Content-Length: {len(body)}\r\n" if body is not None else ""
         if body is None and method in ("POST", "PUT"):
             length = "Content-Length: 0\r\n"

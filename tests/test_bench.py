@@ -8,10 +8,12 @@ drifted from the API would otherwise report the speed of error answers.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +133,26 @@ def test_the_bench_runs_every_route_without_an_error_on_sqlite(tmp_path: Path) -
     _check_run(report, raw)
     assert "database: SQLite" in report
     assert raw["pg_point_read_loop_per_s"] is None
+    _check_request_ids(folder / "partnercart.log")
+
+
+def _check_request_ids(log: Path) -> None:
+    """Every write carried its own MS-RequestId, a random version 4 GUID as the SDKs send, and
+    none was answered as a replay (a bench sending ids twice would measure stored answers)."""
+    ids: list[str] = []
+    for line in log.read_text().splitlines():
+        if not line.startswith("{"):
+            continue
+        entry = json.loads(line)
+        if entry["method"] in ("POST", "PUT") and entry["route"].startswith("/v1/"):
+            ids.append(entry["ms_request_id"])
+            assert entry["replay"] is False, entry
+    assert len(ids) > 100
+    assert len(set(ids)) == len(ids)
+    assert {uuid.UUID(text).version for text in ids} == {4}
+    # random, not counted up: about half of the ids are above the one sent before them
+    rising = sum(1 for before, after in itertools.pairwise(ids) if after > before)
+    assert 0.3 < rising / (len(ids) - 1) < 0.7
 
 
 @pytest.mark.slow
