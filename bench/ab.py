@@ -8,10 +8,10 @@ This machine's speed drifts (the fixed-body route alone moved by a third within 
 two builds measured in separate runs cannot be compared. Here both servers run at once, each on
 its own data dir, pinned to the same core, and are loaded in alternating rounds (A, B, B, A, ...)
 with the same wrk script; the table gives each route's median req/s, p50 and p99 for A and B,
-and B/A as the median of the per-round ratios. ``--a``/``--b`` name source checkouts (a
-``git worktree`` of the old commit, say); ``--a-args``/``--b-args`` add ``serve`` options, so one
-checkout with two settings can be compared too, and ``--a-env``/``--b-env`` set environment
-variables for one server process (an allocator setting, say).
+and B/A as the median of the per-round ratios with their range. ``--a``/``--b`` name source
+checkouts (a ``git worktree`` of the old commit, say); ``--a-args``/``--b-args`` add ``serve``
+options, so one checkout with two settings can be compared too, and ``--a-env``/``--b-env``
+set environment variables for one server process (an allocator setting, say).
 """
 
 from __future__ import annotations
@@ -174,16 +174,26 @@ def main() -> None:
                 build.process.stop()
     a, b = builds
     print(f"\nA = {a.root} {a.args} {a.env or ''}\nB = {b.root} {b.args} {b.env or ''}")
-    print(f"{'route':10} {'A req/s':>9} {'B req/s':>9} {'B/A':>6} {'A p99':>7} {'B p99':>7}")
+    print(
+        f"{'route':10} {'A req/s':>9} {'B req/s':>9} {'B/A':>6} {'rounds':>13}"
+        f" {'A p99':>7} {'B p99':>7}"
+    )
     for route in args.route:
         ra, rb = a.results[route], b.results[route]
-        ratio = statistics.median(y.rps / x.rps for x, y in zip(ra, rb, strict=True))
+        ratio, low, high = paired_ratio(ra, rb)
         print(
             f"{route:10} {statistics.median(r.rps for r in ra):9,.0f}"
-            f" {statistics.median(r.rps for r in rb):9,.0f} {ratio:6.3f}"
+            f" {statistics.median(r.rps for r in rb):9,.0f} {ratio:6.3f} {low:6.3f}-{high:.3f}"
             f" {statistics.median(r.p99_ms for r in ra):7.2f}"
             f" {statistics.median(r.p99_ms for r in rb):7.2f}"
         )
+
+
+def paired_ratio(a: list[LoadResult], b: list[LoadResult]) -> tuple[float, float, float]:
+    """B's req/s over A's, round by round: the median and the lowest and highest round. A
+    median whose rounds straddle 1 says less than one whose rounds all lie on one side."""
+    ratios = [y.rps / x.rps for x, y in zip(a, b, strict=True)]
+    return statistics.median(ratios), min(ratios), max(ratios)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import pytest
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.append(str(BENCH))  # after the project's own modules: nothing is shadowed
 
+from ab import paired_ratio  # noqa: E402
 from harness import LoadResult, _parse  # noqa: E402
 from run import Row, pg_target_lines  # noqa: E402
 
@@ -72,6 +73,15 @@ def test_the_postgresql_verdict_pairs_each_get_round_with_the_loop_after_it() ->
     assert reach.startswith("  0.8x of the loop is 1.14x the trivial route of the same rounds:")
     assert reach.endswith("so no route reaches it here")
     assert pg_target_lines(row, [None, None, None]) == []
+
+
+def test_a_side_by_side_ratio_is_the_median_round_with_the_rounds_range() -> None:
+    a = [_result(1000), _result(1000), _result(800)]
+    b = [_result(1076), _result(886), _result(744)]
+    ratio, low, high = paired_ratio(a, b)
+    assert (round(ratio, 3), round(low, 3), round(high, 3)) == (0.93, 0.886, 1.076)
+    with pytest.raises(ValueError):  # the rounds are paired: a missing one is an error
+        paired_ratio(a, b[:2])
 
 
 def test_a_load_generator_that_prints_no_result_is_an_error() -> None:
