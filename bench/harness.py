@@ -394,8 +394,12 @@ end
 
 -- A fresh MS-RequestId per request: a random version 4 GUID, as the SDKs send (Guid.NewGuid(),
 -- uuid4()), so the stored answers' key index takes each one at a random place, as it does in
--- use. The seed is new for each script, so warm-up and run never send the same ids.
-math.randomseed({int.from_bytes(os.urandom(4), "big") % 2**31})
+-- use. The seed is new for each script, so warm-up and run never send the same ids, and each
+-- thread adds its number to it, so no two threads send the same ones.
+local seed = {int.from_bytes(os.urandom(4), "big") % 2**30}
+init = function(args)
+  math.randomseed(seed + (tid or 0) * 7919)
+end
 local random = math.random
 local rid_format = "MS-RequestId: %08x-%04x-4%03x-%04x-%06x%06x" .. crlf
 local function rid()
