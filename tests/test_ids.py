@@ -15,6 +15,10 @@ from tests.orders_helpers import ANNUAL, MONTHLY, checkout, new_cart
 DELAY_S = 0.002  # more than the millisecond the ids are ordered by
 
 
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 def _parsed(text: str) -> uuid.UUID:
     parsed = uuid.UUID(text)
     assert str(parsed) == text  # lower case, 8-4-4-4-12
@@ -41,9 +45,9 @@ def test_an_ordered_id_starts_with_its_millisecond_and_is_random_after_it() -> N
         zeros |= ~u.int & random_mask
     assert ones == zeros == random_mask
     # without a moment, the clock's: made now, so between two readings of it
-    before = time.time_ns() // 1_000_000
+    before = _now_ms()
     now = uuid.UUID(RandomIds().uuid()).int >> 80
-    assert before <= now <= time.time_ns() // 1_000_000
+    assert before <= now <= _now_ms()
 
 
 def test_seeded_ids_stay_random_and_repeatable() -> None:
@@ -54,10 +58,6 @@ def test_seeded_ids_stay_random_and_repeatable() -> None:
     for text in made:
         _parsed(text)
     assert sorted(made) != made  # no time order: the seed alone decides them
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _made_in_turn(make: Callable[[], str]) -> list[str]:
