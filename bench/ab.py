@@ -2,7 +2,7 @@
 
     python bench/ab.py --a /path/to/old/checkout [--b .] [--route get put ...] [--rounds 5]
                        [--a-args="--no-request-log"] [--b-args="..."] [--duration 5]
-                       [--a-env="NAME=VALUE ..."] [--b-env="..."]
+                       [--a-env="NAME=VALUE ..."] [--b-env="..."] [--a-python PY] [--b-python PY]
 
 This machine's speed drifts (the fixed-body route alone moved by a third within an hour), so
 two builds measured in separate runs cannot be compared. Here both servers run at once, each on
@@ -11,7 +11,8 @@ with the same wrk script; the table gives each route's median req/s, p50 and p99
 and B/A as the median of the per-round ratios with their range. ``--a``/``--b`` name source
 checkouts (a ``git worktree`` of the old commit, say); ``--a-args``/``--b-args`` add ``serve``
 options, so one checkout with two settings can be compared too, and ``--a-env``/``--b-env``
-set environment variables for one server process (an allocator setting, say).
+set environment variables for one server process (an allocator setting, say), and
+``--a-python``/``--b-python`` the interpreter that runs it (another CPython, say).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class Build:
     root: Path
     args: list[str]
     env: dict[str, str] = field(default_factory=dict)
+    python: str = PYTHON
     process: Process | None = None
     port: int = 0
     specs: dict[str, LoadSpec] = field(default_factory=dict)
@@ -67,7 +69,7 @@ def start_build(build: Build, work: Path, placement: Placement) -> None:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(build.root / "src")
     env.update(build.env)
-    command = [PYTHON, "-m", "partnercart", "serve", "--port", str(build.port)]
+    command = [build.python, "-m", "partnercart", "serve", "--port", str(build.port)]
     command += ["--data-dir", str(data_dir), *build.args]
     log = work / f"server-{build.name}.log"
     popen = subprocess.Popen(
@@ -80,8 +82,9 @@ def start_build(build: Build, work: Path, placement: Placement) -> None:
     build.process = Process(build.name, popen, log)
     wait_http(build.process, f"http://127.0.0.1:{build.port}/_partnercart/ping")
     tenant = str(uuid.uuid4())
+    token = [build.python, "-m", "partnercart", "token", "--tenant", tenant]
     bearer = subprocess.run(
-        [PYTHON, "-m", "partnercart", "token", "--tenant", tenant, "--data-dir", str(data_dir)],
+        [*token, "--data-dir", str(data_dir)],
         capture_output=True,
         text=True,
         env=env,
@@ -137,6 +140,8 @@ def main() -> None:
     parser.add_argument("--b-args", default="", help="more `serve` options for B")
     parser.add_argument("--a-env", default="", help="NAME=VALUE ... for A's server process")
     parser.add_argument("--b-env", default="", help="NAME=VALUE ... for B's server process")
+    parser.add_argument("--a-python", default=PYTHON, help="the interpreter that runs A's server")
+    parser.add_argument("--b-python", default=PYTHON, help="the interpreter that runs B's server")
     parser.add_argument("--route", nargs="+", choices=ROUTES, default=["get", "put"])
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--duration", type=float, default=5.0)
@@ -148,8 +153,8 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     placement = Placement.choose(1)
     builds = [
-        Build("A", args.a.resolve(), shlex.split(args.a_args), _env(args.a_env)),
-        Build("B", args.b.resolve(), shlex.split(args.b_args), _env(args.b_env)),
+        Build("A", args.a.resolve(), shlex.split(args.a_args), _env(args.a_env), args.a_python),
+        Build("B", args.b.resolve(), shlex.split(args.b_args), _env(args.b_env), args.b_python),
     ]
     try:
         for build in builds:
@@ -173,7 +178,9 @@ def main() -> None:
             if build.process is not None:
                 build.process.stop()
     a, b = builds
-    print(f"\nA = {a.root} {a.args} {a.env or ''}\nB = {b.root} {b.args} {b.env or ''}")
+    print()
+    for build in builds:
+        print(f"{build.name} = {build.root} {build.args} {build.env or ''} {build.python}")
     print(
         f"{'route':10} {'A req/s':>9} {'B req/s':>9} {'B/A':>6} {'rounds':>13}"
         f" {'A p99':>7} {'B p99':>7}"

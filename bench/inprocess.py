@@ -1,6 +1,7 @@
 """Server time per request, in process: the ASGI app called directly, no socket, no client.
 
-    python bench/inprocess.py [--requests 5000] [--profile ROUTE] [--only ROUTE] [--no-request-log]
+    python bench/inprocess.py [--requests 5000] [--profile ROUTE] [--only ROUTE] [--count ROUTE]
+                              [--no-request-log]
 
 Prints microseconds of app time per call for the trivial route, GET cart, PUT cart, create
 cart, and create + checkout of a 10-line cart (timed as one call), each next to the trivial
@@ -165,6 +166,16 @@ async def main_async(args: argparse.Namespace) -> None:
                 await app.parts.request_log_buffer.flush()
                 print(profiler.output_text(unicode=True, color=False, show_all=False))
                 return
+            if args.count:
+                # For bench/instructions.py: this route alone, untimed, after the warm-up.
+                call, expect = routes[args.count]
+                await per_call(call, 50, expect)
+                toggle = _collect_toggle()
+                toggle()
+                await per_call(call, args.requests, expect)
+                toggle()
+                await app.parts.request_log_buffer.flush()
+                return
             if args.only:
                 routes = {name: routes[name] for name in ("trivial", args.only)}
             # Interleaved batches, the best batch of each route: the machine is shared.
@@ -182,6 +193,18 @@ async def main_async(args: argparse.Namespace) -> None:
                 print(f"{name:10} {us:9.1f} {us - trivial:20.1f}")
 
 
+def _collect_toggle() -> Callable[[], object]:
+    """callgrind's ``CALLGRIND_TOGGLE_COLLECT`` from the shim bench/instructions.py builds
+    (``PARTNERCART_CALLGRIND_SHIM``), so only the requests are counted; a no-op without it."""
+    shim = os.environ.get("PARTNERCART_CALLGRIND_SHIM")
+    if not shim:
+        return lambda: None
+    import ctypes
+
+    toggle: Callable[[], object] = ctypes.CDLL(shim).cg_toggle
+    return toggle
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=5000)
@@ -191,6 +214,12 @@ def main() -> None:
         "--only",
         choices=["get", "put", "create", "checkout"],
         help="time just this route next to the trivial one (for an outside profiler)",
+    )
+    parser.add_argument(
+        "--count",
+        choices=["trivial", "get", "put", "create", "checkout"],
+        help="run just this route --requests times after its warm-up and print nothing (for "
+        "bench/instructions.py, which counts the instructions under callgrind)",
     )
     parser.add_argument("--no-request-log", action="store_true")
     parser.add_argument(

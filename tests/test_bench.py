@@ -203,3 +203,35 @@ def test_the_scale_bench_seeds_both_sizes_and_reads_them_without_an_error(
     p99 = raw[1]["gets"][0]["p99_ms"] / raw[0]["gets"][0]["p99_ms"]
     assert f"p99 ratio 2,000 / 200: {p99:.2f}x" in report
     assert "`serve --sqlite-cache-mib 4`" in report
+
+
+@pytest.mark.slow
+def test_instruction_counts_repeat_and_leave_the_start_up_out() -> None:
+    """bench/instructions.py, one build against itself: the counts repeat to within a
+    percent (the start-up, which varies by more than the requests cost, is not counted), and
+    GET cart costs more than the fixed body."""
+    root = BENCH.parent
+    done = subprocess.run(
+        [
+            *(sys.executable, str(BENCH / "instructions.py"), "--a", str(root), "--b", str(root)),
+            *("--route", "trivial", "get", "--requests", "40"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    counts: dict[str, tuple[float, float, float]] = {}
+    for line in done.stdout.splitlines():
+        cells = line.split()
+        if cells and cells[0] in ("trivial", "get"):
+            a, b, ratio = (float(cell.replace(",", "")) for cell in cells[1:])
+            counts[cells[0]] = (a, b, ratio)
+    assert set(counts) == {"trivial", "get"}, done.stdout
+    for a, b, ratio in counts.values():
+        assert 0.99 < ratio < 1.01 and ratio == pytest.approx(b / a, abs=0.001)
+    # a request of the fixed body is some hundred thousand instructions, not the start-up's
+    # billions divided by 40
+    assert 20_000 < counts["trivial"][0] < 5_000_000
+    assert counts["get"][0] > 1.3 * counts["trivial"][0]
