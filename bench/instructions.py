@@ -15,6 +15,10 @@ and off around them), so the start-up (imports, the catalog, the database) and t
 left out. Every build is driven by this checkout's ``bench/inprocess.py``, so only the app
 differs; ``--a-python``/``--b-python`` set each build's interpreter.
 
+Python runs with its own allocator, as ``serve`` does. Work that timers drive (the logs' batched
+writes) comes round more often per request under valgrind's slowdown; moving those timers an
+hour out changed a GET's count by 0.1% (docs/decisions.md).
+
 Instructions are not time: a system call, a cache miss or a page the allocator hands back cost
 time without many instructions, which only the wire shows. Use it to weigh a change to the code a
 request runs; confirm a change in how the process waits or allocates with ``bench/ab.py``.
@@ -67,7 +71,6 @@ def count(build: Build, route: str, requests: int, shim: Path) -> int:
     env["PARTNERCART_CALLGRIND_SHIM"] = str(shim)
     env["PYTHONPATH"] = os.pathsep.join([str(build.root / "src"), str(BENCH)])
     env["PYTHONHASHSEED"] = "0"  # the same dict layouts in every run
-    env["PYTHONMALLOC"] = "malloc"  # valgrind sees each allocation as the C library's
     with tempfile.TemporaryDirectory() as tmp:
         done = subprocess.run(
             [
