@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import json
 import os
+import platform
 import shlex
 import shutil
 import signal
@@ -539,6 +540,12 @@ def json_server_command(port: int, documents: list[dict[str, Any]], work: Path) 
     routes.write_text(json.dumps({"/v1/customers/:customer/carts/:id": "/carts/:id"}))
     command = [str(node_bin("json-server")), "--host", "127.0.0.1", "--port", str(port)]
     return [*command, "--quiet", "--routes", str(routes), str(db)]
+
+
+def interpreter() -> str:
+    """The Python that runs the servers (:data:`PYTHON`, this one): ``CPython 3.11.7``. The
+    figures depend on it (docs/decisions.md), so every report names it."""
+    return f"{platform.python_implementation()} {platform.python_version()}"
 
 
 def temp_dir(prefix: str) -> Path:

@@ -41,6 +41,7 @@ from harness import (
     free_port,
     have_wrk,
     headers,
+    interpreter,
     json_server_command,
     node_bin,
     pinned,
@@ -415,7 +416,7 @@ def render(bench: Bench, rows: list[Row], peers: list[Row], compare: Any) -> str
         f"{args.connections} connections; {args.rounds} round(s) of {args.duration:.0f}s per "
         "route, each right after a trivial-route measurement of the same length"
     )
-    add(f"placement: {bench.placement.describe()}")
+    add(f"placement: {bench.placement.describe()}; servers on {interpreter()}")
     add("")
     add(
         "| route | req/s | p50 ms | p99 ms | req/s vs trivial (range) | p50 vs trivial "

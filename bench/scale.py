@@ -42,6 +42,7 @@ from harness import (
     free_port,
     have_wrk,
     headers,
+    interpreter,
     start_partnercart,
     temp_dir,
     token,
@@ -199,7 +200,7 @@ def render(results: list[ScaleResult], args: argparse.Namespace, placement: Plac
         f"SQLite (embedded default, `serve --sqlite-cache-mib {args.sqlite_cache_mib}`); "
         f"GET cart over random ids from a sample of {args.sample:,}; "
         f"{args.connections} connections; {args.rounds} rounds of {args.duration:.0f}s per "
-        f"size, the sizes taking turns; {placement.describe()}",
+        f"size, the sizes taking turns; {placement.describe()}; servers on {interpreter()}",
         "",
         "| carts stored | db file MiB | seed s | GET req/s | p50 ms | p99 ms | p99 per round ms "
         "| RSS after MiB | errors |",

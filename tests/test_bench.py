@@ -23,7 +23,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.append(str(BENCH))  # after the project's own modules: nothing is shadowed
 
 from ab import paired_ratio  # noqa: E402
-from harness import LoadResult, _parse  # noqa: E402
+from harness import LoadResult, _parse, interpreter  # noqa: E402
 from run import Row, pg_target_lines  # noqa: E402
 
 ROUTES = (
@@ -131,6 +131,7 @@ def _check_run(report: str, raw: dict[str, Any]) -> None:
         assert cells[-2] == "0"  # the errors column
     assert raw["rss_kib"] > 0
     assert re.search(r"resident memory after the run: \d+ MiB", report)
+    assert f"servers on {interpreter()}" in report
 
 
 _SHORT = ("--no-peers", "--duration", "1", "--rounds", "1", "--connections", "4")
@@ -194,6 +195,7 @@ def test_the_scale_bench_seeds_both_sizes_and_reads_them_without_an_error(
     )
     raw = json.loads((folder / "results.json").read_text())
     assert [entry["size"] for entry in raw] == [200, 2000]
+    assert f"servers on {interpreter()}" in report
     for entry in raw:
         (gets,) = entry["gets"]
         assert gets["requests"] > 0
