@@ -29,6 +29,7 @@ from pathlib import Path
 from harness import (
     PYTHON,
     RESULTS,
+    ROUTES,
     LoadResult,
     LoadSpec,
     Placement,
@@ -44,7 +45,6 @@ from harness import (
     wait_http,
 )
 
-ROUTES = ("trivial", "get", "put", "create", "checkout")
 CART_LINES = 3
 CHECKOUT_LINES = 10
 CHECKOUT_CONNECTIONS = 8
@@ -82,9 +82,9 @@ def start_build(build: Build, work: Path, placement: Placement) -> None:
     build.process = Process(build.name, popen, log)
     wait_http(build.process, f"http://127.0.0.1:{build.port}/_partnercart/ping")
     tenant = str(uuid.uuid4())
-    token = [build.python, "-m", "partnercart", "token", "--tenant", tenant]
+    token_command = [build.python, "-m", "partnercart", "token", "--tenant", tenant]
     bearer = subprocess.run(
-        [*token, "--data-dir", str(data_dir)],
+        [*token_command, "--data-dir", str(data_dir)],
         capture_output=True,
         text=True,
         env=env,

@@ -542,6 +542,10 @@ def json_server_command(port: int, documents: list[dict[str, Any]], work: Path) 
     return [*command, "--quiet", "--routes", str(routes), str(db)]
 
 
+#: The routes the side-by-side benches measure, the fixed body first.
+ROUTES = ("trivial", "get", "put", "create", "checkout")
+
+
 def interpreter() -> str:
     """The Python that runs the servers (:data:`PYTHON`, this one): ``CPython 3.11.7``. The
     figures depend on it (docs/decisions.md), so every report names it."""

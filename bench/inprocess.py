@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from harness import cart_body, customer_body
+from harness import ROUTES, cart_body, customer_body
 
 from partnercart.server.http.accesslog import configure_access_log
 from partnercart.server.http.app import create_app
@@ -92,15 +92,25 @@ def caller(
     return call
 
 
-async def per_call(call: Call, requests: int, expect: int) -> float:
+async def warm_up(call: Call, expect: int) -> None:
+    """50 calls, each answered ``expect`` (or the bench stops: it would time error answers)."""
     for _ in range(50):
         status = await call()
         if status != expect:
             raise SystemExit(f"expected {expect}, got {status}")
-    started = time.perf_counter()
+
+
+async def run_calls(call: Call, requests: int) -> None:
     for _ in range(requests):
         await call()
         await asyncio.sleep(0)  # let the request log's batched writes run, as a server would
+
+
+async def per_call(call: Call, requests: int, expect: int) -> float:
+    """Microseconds a call, after the warm-up."""
+    await warm_up(call, expect)
+    started = time.perf_counter()
+    await run_calls(call, requests)
     return (time.perf_counter() - started) / requests * 1e6
 
 
@@ -169,10 +179,10 @@ async def main_async(args: argparse.Namespace) -> None:
             if args.count:
                 # For bench/instructions.py: this route alone, untimed, after the warm-up.
                 call, expect = routes[args.count]
-                await per_call(call, 50, expect)
+                await warm_up(call, expect)
                 toggle = _collect_toggle()
                 toggle()
-                await per_call(call, args.requests, expect)
+                await run_calls(call, args.requests)
                 toggle()
                 await app.parts.request_log_buffer.flush()
                 return
@@ -208,16 +218,16 @@ def _collect_toggle() -> Callable[[], object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=5000)
-    parser.add_argument("--profile", choices=["trivial", "get", "put", "create", "checkout"])
+    parser.add_argument("--profile", choices=ROUTES)
     parser.add_argument("--rounds", type=int, default=5, help="batches per route (best kept)")
     parser.add_argument(
         "--only",
-        choices=["get", "put", "create", "checkout"],
+        choices=ROUTES[1:],
         help="time just this route next to the trivial one (for an outside profiler)",
     )
     parser.add_argument(
         "--count",
-        choices=["trivial", "get", "put", "create", "checkout"],
+        choices=ROUTES,
         help="run just this route --requests times after its warm-up and print nothing (for "
         "bench/instructions.py, which counts the instructions under callgrind)",
     )

@@ -2,7 +2,7 @@
 machine whose speed moves.
 
     python bench/instructions.py --a /path/to/old/checkout [--b .] [--route trivial get put]
-                                 [--requests 200] [--a-python PY] [--b-python PY]
+                                 [--requests 300] [--a-python PY] [--b-python PY]
 
 Over the wire (``bench/ab.py``) two builds of one afternoon differ by up to 15% round to round
 when nothing but the machine changed, so a change worth 3-5% cannot be told from the noise there.
@@ -17,7 +17,7 @@ differs; ``--a-python``/``--b-python`` set each build's interpreter.
 
 Python runs with its own allocator, as ``serve`` does. Work that timers drive (the logs' batched
 writes) comes round more often per request under valgrind's slowdown; moving those timers an
-hour out changed a GET's count by 0.1% (docs/decisions.md).
+hour out changed a GET's count by 0.9% (docs/decisions.md).
 
 Instructions are not time: a system call, a cache miss or a page the allocator hands back cost
 time without many instructions, which only the wire shows. Use it to weigh a change to the code a
@@ -37,8 +37,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import ROUTES
+
 BENCH = Path(__file__).resolve().parent
-ROUTES = ("trivial", "get", "put", "create", "checkout")
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
@@ -113,13 +114,14 @@ def main(argv: list[str] | None = None) -> int:
         Build("A", args.a.resolve(), args.a_python),
         Build("B", args.b.resolve(), args.b_python),
     ]
-    work = Path(tempfile.mkdtemp(prefix="partnercart-instructions-"))
-    shim = build_shim(work)
     jobs = [(build, route) for route in args.route for build in builds]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    with (
+        tempfile.TemporaryDirectory(prefix="partnercart-instructions-") as work,
+        ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool,
+    ):
+        shim = build_shim(Path(work))
         counted = list(pool.map(lambda job: count(*job, args.requests, shim), jobs))
     per_request = {job: total / args.requests for job, total in zip(jobs, counted, strict=True)}
-    shutil.rmtree(work, ignore_errors=True)
     for build in builds:
         print(f"{build.name} = {build.root} {build.python}")
     print(f"{'route':10} {'A instr/req':>12} {'B instr/req':>12} {'B/A':>7}")
