@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import uuid
@@ -207,23 +209,29 @@ def test_the_scale_bench_seeds_both_sizes_and_reads_them_without_an_error(
     assert "`serve --sqlite-cache-mib 4`" in report
 
 
-@pytest.mark.slow
-def test_instruction_counts_repeat_and_leave_the_start_up_out() -> None:
-    """bench/instructions.py, one build against itself: the counts repeat to within a
-    percent (the start-up, which varies by more than the requests cost, is not counted), and
-    GET cart costs more than the fixed body."""
-    root = BENCH.parent
+def _script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``bench/name args``, which must exit 0 (its output is shown when it does not)."""
     done = subprocess.run(
-        [
-            *(sys.executable, str(BENCH / "instructions.py"), "--a", str(root), "--b", str(root)),
-            *("--route", "trivial", "get", "--requests", "40"),
-        ],
+        [sys.executable, str(BENCH / name), *args],
         capture_output=True,
         text=True,
         timeout=900,
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+@pytest.mark.slow
+def test_instruction_counts_repeat_and_leave_the_start_up_out() -> None:
+    """bench/instructions.py, one build against itself: the counts repeat to within a
+    percent (the start-up, which varies by more than the requests cost, is not counted), and
+    GET cart costs more than the fixed body."""
+    root = BENCH.parent
+    done = _script(
+        "instructions.py",
+        *("--a", str(root), "--b", str(root), "--route", "trivial", "get", "--requests", "40"),
+    )
     counts: dict[str, tuple[float, float, float]] = {}
     for line in done.stdout.splitlines():
         cells = line.split()
@@ -237,3 +245,111 @@ def test_instruction_counts_repeat_and_leave_the_start_up_out() -> None:
     # billions divided by 40
     assert 20_000 < counts["trivial"][0] < 5_000_000
     assert counts["get"][0] > 1.3 * counts["trivial"][0]
+
+
+# --- bench/without.py: builds with parts of a write left out ---------------------------------
+
+_PROBE = """
+import datetime as dt, json, sys, tempfile, uuid
+from pathlib import Path
+
+sys.path.append(sys.argv[1])
+from harness import customer_body, line_items
+from starlette.testclient import TestClient
+
+from partnercart.server.http.app import create_app
+from partnercart.server.runtime import build_runtime
+from partnercart.server.settings import Settings
+
+with tempfile.TemporaryDirectory() as tmp:
+    runtime = build_runtime(Settings(data_dir=Path(tmp)))
+    app = create_app(runtime, owns_runtime=True)
+    token = runtime.issuer.issue(
+        tenant_id=str(uuid.uuid4()), client_id=str(uuid.uuid4()), now=dt.datetime.now(dt.UTC)
+    )
+    auth = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    with TestClient(app) as client:
+        customer = client.post("/v1/customers", json=customer_body(), headers=auth).json()["id"]
+        carts = f"/v1/customers/{customer}/carts"
+        again = auth | {"MS-RequestId": str(uuid.uuid4())}
+        first = client.post(carts, json={"lineItems": line_items(1)}, headers=again)
+        second = client.post(carts, json={"lineItems": line_items(1)}, headers=again)
+        unknown = {"catalogItemId": "NOPE:0001:0001", "quantity": 1, "billingCycle": "monthly"}
+        checked = client.post(carts, json={"lineItems": [unknown]}, headers=auth)
+        pascal = client.post(carts, json={"LineItems": line_items(1)}, headers=auth)
+    print(json.dumps({
+        "statuses": [first.status_code, second.status_code, checked.status_code],
+        "stored-answers": first.json()["id"] == second.json()["id"],
+        "validation": checked.json()["lineItems"][0].get("error") is not None,
+        "casing": pascal.status_code == 201 and len(pascal.json()["lineItems"]) == 1,
+    }))
+"""
+
+
+def _probe(src: Path) -> dict[str, Any]:
+    """What the source at ``src`` does with a repeated ``MS-RequestId``, an unknown catalog
+    item and a PascalCase body."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(BENCH)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(src)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    found: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return found
+
+
+@pytest.mark.slow
+def test_each_part_without_py_leaves_out_is_that_part_and_no_other(tmp_path: Path) -> None:
+    """Every edit of bench/without.py still matches the source exactly once, and a copy
+    with one part left out loses that behaviour and keeps the others (the source itself has
+    all three)."""
+    import without
+
+    edited = [name for name, part in without.PARTS.items() if part.edits]
+    assert set(edited) == {"stored-answers", "validation", "casing"}
+    whole = _probe(BENCH.parent / "src")
+    assert whole == {
+        "statuses": [201, 201, 201],
+        "stored-answers": True,
+        "validation": True,
+        "casing": True,
+    }
+    for name in edited:
+        copy = tmp_path / name
+        shutil.copytree(BENCH.parent / "src", copy, ignore=shutil.ignore_patterns("__pycache__"))
+        without.apply_edits(copy, without.PARTS[name].edits)
+        assert _probe(copy) == whole | {name: False}, name
+
+
+def test_an_edit_that_no_longer_matches_the_source_stops_the_run(tmp_path: Path) -> None:
+    import without
+
+    (tmp_path / "module.py").write_text("x = 1\nx = 1\n")
+    for old in ("x = 1\n", "y = 2\n"):  # found twice, not found
+        with pytest.raises(SystemExit, match=r"found [02] times"):
+            without.apply_edits(tmp_path, [without.Edit("module.py", old, "z = 3\n")])
+    assert (tmp_path / "module.py").read_text() == "x = 1\nx = 1\n"
+
+
+@pytest.mark.slow
+def test_the_without_bench_loads_each_build_without_an_error() -> None:
+    done = _script(
+        "without.py",
+        *("--remove", "stored-answers", "--rounds", "1", "--duration", "1", "--connections", "4"),
+    )
+    rows = {
+        line.split("|")[1].strip(): [cell.strip() for cell in line.split("|")[2:-1]]
+        for line in done.stdout.splitlines()
+        if line.startswith("| everything on") or line.startswith("| without")
+    }
+    assert set(rows) == {"everything on", "without stored-answers"}
+    for cells in rows.values():
+        trivial, get, put, create = (float(cells[i].replace(",", "")) for i in (0, 1, 3, 5))
+        assert min(trivial, get, put, create) > 0
+        for rps, cell in ((get, cells[2]), (put, cells[4]), (create, cells[6])):
+            assert cell.startswith(f"{rps / trivial:.2f}x"), cells  # one round: its own ratio
+        assert cells[7] == "0"
