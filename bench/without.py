@@ -1,4 +1,4 @@
-"""What the parts of a write cost over the wire: PUT cart and create cart with parts left out.
+"""What the parts of a request cost over the wire: GET, PUT and create cart with parts left out.
 
     python bench/without.py [--remove stored-answers validation casing request-log]
                             [--rounds 3] [--duration 5] [--connections 32]
