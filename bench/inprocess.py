@@ -177,9 +177,12 @@ async def main_async(args: argparse.Namespace) -> None:
                 print(profiler.output_text(unicode=True, color=False, show_all=False))
                 return
             if args.count:
-                # For bench/instructions.py: this route alone, untimed, after the warm-up.
+                # For bench/instructions.py: this route alone, untimed, after the warm-up,
+                # from an empty request log buffer (so the rows of the set-up and the warm-up
+                # are not written inside the window in one run and outside it in another).
                 call, expect = routes[args.count]
                 await warm_up(call, expect)
+                await app.parts.request_log_buffer.flush()
                 toggle = _collect_toggle()
                 toggle()
                 await run_calls(call, args.requests)
