@@ -29,34 +29,15 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from harness import (
-    PYTHON,
-    ROOT,
-    LoadResult,
-    LoadSpec,
-    Placement,
-    Process,
-    cart_body,
-    child_env,
-    drive,
-    free_port,
-    have_wrk,
-    headers,
-    pinned,
-    seed_over_api,
-    temp_dir,
-    wait_http,
-)
-from harness import start as start_process
+from ab import Build as Server
+from ab import start_build
+from harness import ROOT, LoadResult, Placement, drive, have_wrk, interpreter, temp_dir
 
-CART_LINES = 3
 MEASURED = ("trivial", "get", "put", "create")
 
 
@@ -127,67 +108,33 @@ def apply_edits(src: Path, edits: Sequence[Edit]) -> None:
 
 @dataclass
 class Build:
+    """One copy of the source as ``bench/ab.py`` serves it (its specs and results), and what
+    it leaves out."""
+
     label: str
-    removed: tuple[str, ...]
-    root: Path
-    serve_args: list[str]
-    process: Process | None = None
-    specs: dict[str, LoadSpec] = field(default_factory=dict)
-    results: dict[str, list[LoadResult]] = field(default_factory=dict)
+    server: Server
 
     def ratios(self, route: str) -> list[float]:
         """The route's req/s over the trivial route's, round by round."""
-        pairs = zip(self.results["trivial"], self.results[route], strict=True)
+        results = self.server.results
+        pairs = zip(results["trivial"], results[route], strict=True)
         return [result.rps / trivial.rps for trivial, result in pairs]
 
     def errors(self) -> int:
-        return sum(r.errors for results in self.results.values() for r in results)
+        return sum(r.errors for results in self.server.results.values() for r in results)
 
 
-def make_build(removed: tuple[str, ...], work: Path) -> Build:
+def make_build(index: int, removed: tuple[str, ...], work: Path) -> Build:
     label = "everything on" if not removed else "without " + " + ".join(removed)
     if not removed:
-        return Build(label, removed, ROOT, [])
-    root = work / ("build-" + "-".join(removed))
+        return Build(label, Server(str(index), ROOT, []))
+    root = work / f"build-{index}"
     shutil.copytree(ROOT / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))
     serve_args: list[str] = []
     for name in removed:
         apply_edits(root / "src", PARTS[name].edits)
         serve_args += PARTS[name].serve_args
-    return Build(label, removed, root, serve_args)
-
-
-def start(build: Build, work: Path, placement: Placement) -> None:
-    """Serve ``build`` on a fresh data dir, make a customer with 32 carts, and the load specs."""
-    index = len(list(work.glob("data-*")))
-    data_dir = work / f"data-{index}"
-    port = free_port()
-    env = {"PYTHONPATH": str(build.root / "src")}
-    command = [PYTHON, "-m", "partnercart", "serve", "--port", str(port)]
-    command += ["--data-dir", str(data_dir), *build.serve_args]
-    build.process = start_process(
-        f"server-{index}", pinned(command, placement.server), log_dir=work, env=env
-    )
-    wait_http(build.process, f"http://127.0.0.1:{port}/_partnercart/ping")
-    tenant = str(uuid.uuid4())
-    bearer = subprocess.run(
-        [PYTHON, "-m", "partnercart", "token", "--tenant", tenant, "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        env=child_env() | env,
-        check=True,
-    ).stdout.strip()
-    seeded = seed_over_api(f"http://127.0.0.1:{port}", bearer, carts=32, lines=CART_LINES)
-    body = cart_body(CART_LINES).decode()
-    carts = f"/v1/customers/{seeded.customer_id}/carts"
-    write = headers(bearer)
-    read = {name: value for name, value in write.items() if name != "Content-Type"}
-    build.specs = {
-        "trivial": LoadSpec(port, ["/_partnercart/ping"], request_ids=False),
-        "get": LoadSpec(port, seeded.cart_paths(), headers=read),
-        "put": LoadSpec(port, seeded.cart_paths(), method="PUT", body=body, headers=write),
-        "create": LoadSpec(port, [carts], method="POST", body=body, headers=write),
-    }
+    return Build(label, Server(str(index), root, serve_args))
 
 
 def measure(
@@ -198,17 +145,19 @@ def measure(
     connections: int,
 ) -> list[Build]:
     """Serve every build at once and load them in turn: per round, each build's trivial
-    route, PUT and create back to back, the builds' order turned round each round."""
+    route, GET, PUT and create back to back, the builds' order turned round each round. Each
+    build is served, seeded (one customer, 32 carts of three lines) and given its requests as
+    ``bench/ab.py`` does."""
     work = temp_dir("partnercart-without-")
     placement = Placement.choose(1)
     generator = "wrk" if have_wrk() else "pyload"
-    builds = [make_build(removed, work) for removed in removals]
+    builds = [make_build(index, removed, work) for index, removed in enumerate(removals)]
     try:
         for build in builds:
-            start(build, work, placement)
+            start_build(build.server, work, placement)
 
         def load(build: Build, route: str, seconds: float) -> LoadResult:
-            spec = build.specs[route]
+            spec = build.server.specs[route]
             spec.duration = seconds
             spec.connections = connections
             return drive(spec, placement=placement, generator=generator, work_dir=work / "load")
@@ -221,7 +170,7 @@ def measure(
             for build in builds[turn:] + builds[:turn]:
                 for route in MEASURED:
                     result = load(build, route, duration)
-                    build.results.setdefault(route, []).append(result)
+                    build.server.results.setdefault(route, []).append(result)
                     print(
                         f"round {round_no + 1} {build.label:40} {route:8}"
                         f" {result.rps:9,.0f} req/s  errors {result.errors}",
@@ -229,8 +178,8 @@ def measure(
                     )
     finally:
         for build in builds:
-            if build.process is not None:
-                build.process.stop()
+            if build.server.process is not None:
+                build.server.process.stop()
         shutil.rmtree(work, ignore_errors=True)
     return builds
 
@@ -241,7 +190,7 @@ def _ratio_cell(ratios: list[float]) -> str:
 
 def report(builds: Sequence[Build]) -> str:
     def median_rps(build: Build, route: str) -> float:
-        return statistics.median(r.rps for r in build.results[route])
+        return statistics.median(r.rps for r in build.server.results[route])
 
     lines = [
         "| build | trivial req/s | GET req/s | GET vs trivial (range) | PUT req/s "
@@ -278,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         connections=args.connections,
     )
     print()
-    print(f"servers on {sys.version.split()[0]}, {args.rounds} round(s) of {args.duration:g} s")
+    print(f"servers on {interpreter()}, {args.rounds} round(s) of {args.duration:g} s")
     print(report(builds))
     return 0 if all(build.errors() == 0 for build in builds) else 1
 
