@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from partnercart.server.domain.records import CartRecord, CustomerRecord
 
@@ -16,6 +16,12 @@ class Cursor(Protocol):
 
     @property
     def rowcount(self) -> int: ...
+
+
+class BinaryCursor(Cursor, Protocol):
+    """psycopg's cursor, which can take a statement's results in PostgreSQL's binary format."""
+
+    def execute(self, sql: str, params: Any = ..., /, *, binary: bool | None = ...) -> Any: ...
 
 
 class Dialect:
@@ -131,12 +137,14 @@ class SqlCarts:
         # LATERAL subquery with LIMIT 1, which the planner cannot fold into a join: every key
         # is found through the primary keys, whatever the statistics say (a hash join over a
         # sequential scan of customers is what a generic plan chose for the plain join).
+        # The arrays go in PostgreSQL's binary format (``%b``) and the rows come back in it:
+        # text arrays need no quoting and a body no hex, half the client's CPU a statement.
         self._get_owned_many = (
             None
             if dialect.embedded
             else (
                 f"SELECT k.ord, {joined} "
-                "FROM unnest(%s::text[], %s::text[], %s::text[]) WITH ORDINALITY "
+                "FROM unnest(%b::text[], %b::text[], %b::text[]) WITH ORDINALITY "
                 "AS k(cart_id, customer_id, partner_id, ord) "
                 "CROSS JOIN LATERAL (SELECT cu.id FROM customers cu WHERE cu.id = k.customer_id "
                 f"AND {owned_by('cu.partner_id')} = k.partner_id LIMIT 1) cu "
@@ -212,9 +220,11 @@ class SqlCarts:
         one lookup each."""
         if self._get_owned_many is None:
             return [self.get_owned(*key) for key in keys]
-        self._cur.execute(
+        cursor = cast(BinaryCursor, self._cur)
+        cursor.execute(
             self._get_owned_many,
             ([key[2] for key in keys], [key[1] for key in keys], [key[0] for key in keys]),
+            binary=True,
         )
         answers: list[tuple[bool, CartRecord | None]] = [(False, None)] * len(keys)
         for row in self._cur.fetchall():
