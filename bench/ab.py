@@ -118,13 +118,20 @@ def start_build(build: Build, work: Path, placement: Placement) -> None:
 
 
 def run(
-    build: Build, route: str, duration: float, placement: Placement, work: Path, connections: int
+    build: Build,
+    route: str,
+    duration: float,
+    placement: Placement,
+    work: Path,
+    connections: int,
+    *,
+    generator: str = "wrk",
 ) -> LoadResult:
     spec = build.specs[route]
     spec.duration = duration
     if route != "checkout":
         spec.connections = connections
-    return drive(spec, placement=placement, generator="wrk", work_dir=work / "load")
+    return drive(spec, placement=placement, generator=generator, work_dir=work / "load")
 
 
 def _env(text: str) -> dict[str, str]:

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ab import Build as Server
-from ab import start_build
-from harness import ROOT, LoadResult, Placement, drive, have_wrk, interpreter, temp_dir
+from ab import run, start_build
+from harness import ROOT, LoadResult, Placement, have_wrk, interpreter, temp_dir
 
 MEASURED = ("trivial", "get", "put", "create")
 
@@ -157,10 +157,8 @@ def measure(
             start_build(build.server, work, placement)
 
         def load(build: Build, route: str, seconds: float) -> LoadResult:
-            spec = build.server.specs[route]
-            spec.duration = seconds
-            spec.connections = connections
-            return drive(spec, placement=placement, generator=generator, work_dir=work / "load")
+            server = build.server
+            return run(server, route, seconds, placement, work, connections, generator=generator)
 
         for build in builds:  # warm each up once
             for route in MEASURED:

@@ -97,15 +97,22 @@ def test_a_load_generator_that_prints_no_result_is_an_error() -> None:
     assert (parsed.rps, parsed.errors) == (5.0, 3)
 
 
-def _bench(script: str, *args: str, results: Path) -> tuple[str, Path]:
+def _script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``bench/name args``, which must exit 0 (its output is shown when it does not)."""
     done = subprocess.run(
-        [sys.executable, str(BENCH / script), *args, "--results", str(results)],
+        [sys.executable, str(BENCH / name), *args],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+def _bench(script: str, *args: str, results: Path) -> tuple[str, Path]:
+    """A bench run's report and folder, its results written under ``results``."""
+    _script(script, *args, "--results", str(results))
     (folder,) = results.iterdir()
     return (folder / "report.md").read_text(), folder
 
@@ -207,19 +214,6 @@ def test_the_scale_bench_seeds_both_sizes_and_reads_them_without_an_error(
     p99 = raw[1]["gets"][0]["p99_ms"] / raw[0]["gets"][0]["p99_ms"]
     assert f"p99 ratio 2,000 / 200: {p99:.2f}x" in report
     assert "`serve --sqlite-cache-mib 4`" in report
-
-
-def _script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """``bench/name args``, which must exit 0 (its output is shown when it does not)."""
-    done = subprocess.run(
-        [sys.executable, str(BENCH / name), *args],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done
 
 
 @pytest.mark.slow
