@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -167,3 +168,48 @@ def test_serve_refuses_a_bad_database_url(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "unsupported database URL" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _raw_exchange(url: str, request: bytes) -> bytes:
+    """Send bytes as they are and read until the server closes the connection."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+MALFORMED = {
+    "a control character in a header": (
+        b"GET /v1/customers HTTP/1.1\r\nHost: x\r\nIf-Match: \x01\x02\r\n\r\n"
+    ),
+    "no request line": b"GARBAGE\r\n\r\n",
+    "a chunk size that is not hex": (
+        b"POST /v1/customers HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["one-process", "two-workers"])
+def test_a_request_that_is_not_http_gets_the_error_body(tmp_path: Path, workers: list[str]) -> None:
+    """uvicorn answers what it cannot parse itself; serve makes that answer the Partner Center
+    error body (400, code 800002), and the connection is closed after it."""
+    with server(tmp_path / "data", *workers) as (url, _):
+        for name, request in MALFORMED.items():
+            answer = _raw_exchange(url, request)
+            head, _, body = answer.partition(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            assert lines[0] == "HTTP/1.1 400 Bad Request", name
+            fields = dict(line.lower().split(": ", 1) for line in lines[1:])
+            assert fields["content-type"] == "application/json; charset=utf-8", name
+            assert fields["connection"] == "close", name
+            assert int(fields["content-length"]) == len(body), name
+            assert fields["ms-serverid"].startswith("partnercart-"), name
+            error = json.loads(body)
+            assert error["code"] == 800002, name
+            assert "not valid HTTP/1.1" in error["description"], name
+            assert error["data"] == []
+        # The server goes on serving well-formed requests.
+        assert httpx.get(f"{url}/_partnercart/ping", timeout=5).status_code == 200

@@ -216,6 +216,7 @@ def serve(
     from partnercart.schema.timefmt import parse_timestamp
     from partnercart.server.http.accesslog import configure_access_log
     from partnercart.server.http.app import create_app
+    from partnercart.server.http.protocols import PartnerCenterHttpTools
     from partnercart.server.runtime import build_runtime
     from partnercart.server.settings import (
         RATE_LIMIT_PRESETS,
@@ -314,6 +315,8 @@ def serve(
         # On SIGTERM/SIGINT: stop accepting, finish the requests in flight, then exit.
         "timeout_graceful_shutdown": 30,
         "loop": event_loop,
+        # A request uvicorn cannot parse gets the Partner Center error body, not plain text.
+        "http": PartnerCenterHttpTools,
     }
     if workers == 1:
         from partnercart.server.http.factory import prepare_serving
