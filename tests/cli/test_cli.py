@@ -237,8 +237,21 @@ def test_catalog_commands() -> None:
 
 
 def test_a_conflict_exits_5() -> None:
-    body = {"code": 800064, "description": "Cart k1 is being processed by another request"}
+    # (800064, "being processed by another request", is retried by the client; 800060 is not.)
+    body = {"code": 800060, "description": "Order in progress: check the order history later"}
     script = Script([json_response(409, body)])
     result = mocked(script, "carts", "checkout", "c1", "k1")
     assert result.exit_code == 5
-    assert "800064" in result.stderr
+    assert "800060" in result.stderr
+
+
+def test_customers_list_reads_partner_centers_list_without_billing_profiles() -> None:
+    item = {
+        "id": "c575d54b-9cfa-4c8f-8b51-dd5fe3b1a5f0",
+        "companyProfile": {"domain": "contoso190.onmicrosoft.com", "companyName": "Contoso190"},
+        "relationshipToPartner": "reseller",
+    }
+    script = Script([json_response(200, {"totalCount": 1, "items": [item]})])
+    result = mocked(script, "customers", "list")
+    assert result.exit_code == 0, result.stderr
+    assert "Contoso190" in result.stdout

@@ -342,3 +342,147 @@ def test_a_base_url_that_already_names_the_version_is_kept() -> None:
     with PartnerCenter(f"{BASE}/v1/", "t", transport=script.transport()) as pc:
         pc.customers.by_id(CUSTOMER).get()
     assert script.requests[0].url.path == f"/v1/customers/{CUSTOMER}"
+
+
+CART_ID = "5b1c87d9-8d2c-4d3f-b1b2-3f5ba1b3c6a0"
+
+
+def _cart(quantity: int) -> Any:
+    from partnercart.schema.cart import Cart, CartLineItem
+
+    line = CartLineItem(catalog_item_id="CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS", quantity=quantity)
+    return Cart(id=CART_ID, line_items=[line])
+
+
+def _cart_answer(request: httpx.Request) -> httpx.Response:
+    """Echo the cart that was sent, as the service would answer a PUT."""
+    return httpx.Response(201, content=request.content)
+
+
+def test_a_retried_async_write_sends_the_bytes_of_the_call_even_if_the_object_changes() -> None:
+    """The body is encoded when the call is made: a change to the object while a retry waits
+    (or before a task that was handed the call starts) is not sent under the same
+    MS-RequestId, which the service would refuse as a different request (422)."""
+    script = Script([httpx.ReadTimeout("lost"), _cart_answer])
+    cart = _cart(3)
+
+    async def sleep_and_change(seconds: float) -> None:
+        cart.line_items[0].quantity = 4  # another task edits the cart during the backoff
+
+    async def main() -> int:
+        async with AsyncPartnerCenter(
+            BASE, "t", transport=script.transport(), sleep=sleep_and_change, retry=NO_JITTER
+        ) as pc:
+            pending = pc.customers.by_id(CUSTOMER).carts.by_id(CART_ID).put(cart)
+            cart.line_items[0].quantity = 5  # before the awaitable first runs
+            return (await pending).line_items[0].quantity
+
+    assert asyncio.run(main()) == 3
+    assert len(script.requests) == 2
+    assert script.requests[0].content == script.requests[1].content
+    assert len(set(script.header("MS-RequestId"))) == 1
+
+
+def test_client_headers_replace_the_sdks_own_whatever_their_casing() -> None:
+    script = Script([json_response(200, CUSTOMER_BODY)])
+    correlation = "0f0f0f0f-0000-4000-8000-000000000001"
+    pc = PartnerCenter(
+        BASE,
+        "t",
+        transport=script.transport(),
+        headers={"ms-correlationid": correlation, "user-agent": "billing-sync/1.0"},
+    )
+    with pc:
+        pc.customers.by_id(CUSTOMER).get()
+    sent = script.requests[0].headers
+    assert sent.get_list("MS-CorrelationId") == [correlation]
+    assert sent.get_list("User-Agent") == ["billing-sync/1.0"]
+
+
+def test_an_unreadable_answer_names_the_response_and_carries_both_ids() -> None:
+    from partnercart.client import InvalidResponseError
+
+    script = Script([json_response(200, {"id": CUSTOMER, "companyProfile": 5})])
+    with client(script, Sleeps()) as pc, pytest.raises(InvalidResponseError) as caught:
+        pc.customers.by_id(CUSTOMER).get()
+    error = caught.value
+    assert error.request_id == script.header("MS-RequestId")[0]
+    assert error.correlation_id == script.header("MS-CorrelationId")[0]
+    assert "Unexpected response body at $.companyProfile" in error.description
+    assert "request body" not in error.description
+
+
+def test_a_request_still_in_progress_is_asked_again_with_the_same_request_id() -> None:
+    """409 / 800064: nothing was done yet; the same MS-RequestId later gets the answer."""
+    script = Script([fault(409, 800064, "being processed"), json_response(200, CUSTOMER_BODY)])
+    sleeps = Sleeps()
+    with client(script, sleeps) as pc:
+        assert pc.customers.by_id(CUSTOMER).get().id == CUSTOMER
+    assert len(script.requests) == 2
+    assert len(set(script.header("MS-RequestId"))) == 1
+    assert sleeps.delays == [0.5]
+
+
+def test_other_conflicts_and_an_opted_out_policy_raise_at_once() -> None:
+    script = Script([fault(409, 800060, "conflict")])
+    with client(script, Sleeps()) as pc, pytest.raises(ConflictError):
+        pc.customers.by_id(CUSTOMER).get()
+    assert len(script.requests) == 1
+    policy = dataclasses.replace(NO_JITTER, retry_in_progress=False)
+    script = Script([fault(409, 800064, "being processed")])
+    with client(script, Sleeps(), retry=policy) as pc, pytest.raises(ConflictError) as caught:
+        pc.customers.by_id(CUSTOMER).get()
+    assert caught.value.code == 800064
+    assert len(script.requests) == 1
+
+
+def test_an_unreachable_token_endpoint_is_retried_under_the_same_policy() -> None:
+    from partnercart.client import PartnercartCredential
+
+    token_script = Script(
+        [
+            httpx.ConnectError("refused"),
+            json_response(500, {"error": "temporarily_unavailable"}),
+            json_response(200, {"access_token": "fresh", "expires_in": 3600}),
+        ]
+    )
+    credential = PartnercartCredential(BASE, str(uuid.uuid4()), transport=token_script.transport())
+    script = Script([json_response(200, CUSTOMER_BODY)])
+    sleeps = Sleeps()
+    with client(script, sleeps, credential=credential) as pc:
+        assert pc.customers.by_id(CUSTOMER).get().id == CUSTOMER
+    assert len(token_script.requests) == 3
+    assert sleeps.delays == [0.5, 1.0]
+    assert script.header("Authorization") == ["Bearer fresh"]
+
+
+def test_a_token_endpoint_that_refuses_the_secret_is_not_retried() -> None:
+    from partnercart.client import PartnercartCredential
+
+    refusal = {"error": "invalid_client", "error_description": "bad secret"}
+    token_script = Script([json_response(401, refusal)])
+    credential = PartnercartCredential(BASE, str(uuid.uuid4()), transport=token_script.transport())
+    sleeps = Sleeps()
+    with (
+        client(Script([]), sleeps, credential=credential) as pc,
+        pytest.raises(UnauthorizedError, match="bad secret"),
+    ):
+        pc.customers.by_id(CUSTOMER).get()
+    assert len(token_script.requests) == 1
+    assert sleeps.delays == []
+
+
+def test_an_http_client_passed_in_keeps_its_own_headers_and_query_parameters() -> None:
+    script = Script([json_response(200, CUSTOMER_BODY)])
+    http = httpx.Client(
+        transport=script.transport(),
+        headers={"Ocp-Apim-Subscription-Key": "key-1"},
+        params={"api-version": "2"},
+    )
+    with http, PartnerCenter(BASE, "t", http_client=http) as pc:
+        pc.customers.by_id(CUSTOMER).get()
+    sent = script.requests[0]
+    assert sent.headers["Ocp-Apim-Subscription-Key"] == "key-1"
+    assert sent.url.params["api-version"] == "2"
+    assert sent.headers.get_list("Accept") == ["application/json"]  # the call's own wins
+    assert sent.headers["Authorization"] == "Bearer t"

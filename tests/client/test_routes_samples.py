@@ -222,3 +222,56 @@ def test_async_pager_iterates_across_pages() -> None:
 
     assert asyncio.run(main()) == ["o1", "o2"]
     assert script.header("MS-ContinuationToken") == [None, "tok-2"]
+
+
+def test_unknown_statuses_and_a_list_without_billing_profiles_decode() -> None:
+    """Partner Center's status sets are open (reference §12) and its customer list carries no
+    billing profiles: one odd item must not fail the whole answer."""
+    from partnercart.schema.cart import CartStatus
+    from partnercart.schema.order import ProvisioningStatus, SubscriptionStatus
+
+    customers = {
+        "totalCount": 1,
+        "items": [
+            {
+                "id": C,
+                "companyProfile": {
+                    "tenantId": C,
+                    "domain": "contoso190.onmicrosoft.com",
+                    "companyName": "Contoso190",
+                },
+                "relationshipToPartner": "reseller",
+            }
+        ],
+    }
+    subscriptions = {"totalCount": 2, "items": [{"id": "s1", "status": "disabled"}, {"id": "s2"}]}
+    provisioning = {
+        "totalCount": 1,
+        "items": [
+            {
+                "lineItemNumber": 0,
+                "status": "pending",
+                "quantityProvisioningInformation": [{"quantity": 1, "status": "Fulfilled"}],
+            }
+        ],
+    }
+    cart = {"id": "k1", "status": "Expired", "lineItems": []}
+    script = Script(
+        [
+            json_response(200, customers),
+            json_response(200, subscriptions),
+            json_response(200, provisioning),
+            json_response(200, cart),
+        ]
+    )
+    with pc_for(script) as pc:
+        listed = pc.customers.list().to_list()
+        assert [c.company_profile.company_name for c in listed] == ["Contoso190"]
+        assert listed[0].billing_profile is None
+        customer = pc.customers.by_id(C)
+        subs = customer.subscriptions.list().to_list()
+        assert [s.status for s in subs] == [SubscriptionStatus.UNKNOWN, None]
+        lines = customer.orders.by_id("o1").provisioning_status().to_list()
+        assert lines[0].status is ProvisioningStatus.UNKNOWN
+        assert lines[0].quantity_provisioning_information[0].status is ProvisioningStatus.FULFILLED
+        assert customer.carts.by_id("k1").get().status is CartStatus.UNKNOWN

@@ -34,18 +34,26 @@ def show_customer(customer: Customer, as_json: bool) -> None:
     if as_json:
         print_json(customer)
         return
-    address = customer.billing_profile.default_address
+    billing = customer.billing_profile
     print_fields(
         f"Customer {customer.id}",
         [
             ("id", customer.id),
             ("domain", customer.company_profile.domain),
-            ("company", customer.billing_profile.company_name),
-            ("email", customer.billing_profile.email),
-            ("country", address.country),
+            ("company", _company(customer)),
+            ("email", billing.email if billing else None),
+            ("country", billing.default_address.country if billing else None),
             ("relationship", customer.relationship_to_partner),
         ],
     )
+
+
+def _company(customer: Customer) -> str | None:
+    """The billing profile's company name, else the company profile's (Partner Center's list
+    of customers carries no billing profile)."""
+    if customer.billing_profile is not None:
+        return customer.billing_profile.company_name
+    return customer.company_profile.company_name
 
 
 @api_command(customers, "create")
@@ -107,8 +115,8 @@ def list_customers(conn: Connection) -> None:
             (
                 c.id,
                 c.company_profile.domain,
-                c.billing_profile.company_name,
-                c.billing_profile.default_address.country,
+                _company(c),
+                c.billing_profile.default_address.country if c.billing_profile else None,
             )
             for c in items
         ],

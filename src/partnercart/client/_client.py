@@ -100,6 +100,7 @@ class PartnerCenter(_Roots[SyncExecutor]):
             as_credential(credential),
             _options(base_url, retry, locale, headers, on_attempt, effective),
             sleep,
+            client_defaults=http_client is not None,
         )
 
     def close(self) -> None:
@@ -147,6 +148,7 @@ class AsyncPartnerCenter(_Roots[AsyncExecutor]):
             as_credential(credential),
             _options(base_url, retry, locale, headers, on_attempt, effective),
             sleep,
+            client_defaults=http_client is not None,
         )
 
     async def aclose(self) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "TransportError",
     "UnauthorizedError",
     "error_for_status",
+    "fault_code",
 ]
 
 
@@ -153,6 +154,14 @@ def _parse_body(body: bytes) -> tuple[int | str | None, str | None, list[Any], s
             return None, None, [], None
         return throttle.status_code, throttle.message, [], None
     return None, None, [], None
+
+
+def fault_code(body: bytes) -> int | str | None:
+    """The Partner Center ``code`` of an error body (a number, or its text), if it has one."""
+    code = _parse_body(body)[0]
+    if isinstance(code, str) and code.isdigit():
+        return int(code)
+    return code
 
 
 def error_for_status(

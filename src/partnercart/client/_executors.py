@@ -12,6 +12,7 @@ import anyio
 import httpx
 
 from partnercart.client._credentials import TokenCredential, token_async, token_sync
+from partnercart.client._errors import PartnerCenterError
 from partnercart.client._operation import Operation, Page, next_page_operation
 from partnercart.client._pipeline import (
     CallOptions,
@@ -27,6 +28,20 @@ T = TypeVar("T")
 ItemT = TypeVar("ItemT")
 
 __all__ = ["AsyncExecutor", "AsyncPager", "Pager", "SyncExecutor"]
+
+
+def with_client_defaults(
+    request: httpx.Request, http: httpx.Client | httpx.AsyncClient
+) -> httpx.Request:
+    """A request built by the pipeline, with the headers and query parameters the caller set on
+    the ``http_client`` it passed in (``send`` does not add them, unlike ``get`` or ``post``):
+    the call's own headers win, the client's fill in the rest."""
+    for name, value in http.headers.multi_items():
+        if name not in request.headers:
+            request.headers[name] = value
+    if http.params:
+        request.url = request.url.copy_merge_params(http.params)
+    return request
 
 
 def _page_ops(first: Operation[Page[Any]]) -> Callable[[Page[Any]], Operation[Any] | None]:
@@ -53,11 +68,17 @@ class SyncExecutor:
         credential: TokenCredential,
         options: CallOptions,
         sleep: Callable[[float], None] = time.sleep,
+        *,
+        client_defaults: bool = False,
     ) -> None:
         self.http = http
         self.credential = credential
         self.options = options
         self.sleep = sleep
+        self.client_defaults = client_defaults
+
+    def _prepared(self, request: httpx.Request) -> httpx.Request:
+        return with_client_defaults(request, self.http) if self.client_defaults else request
 
     def call(self, op: Operation[T], *, correlation_id: str | None = None) -> T:
         return self._drive(run(op, self.options, correlation_id=correlation_id))
@@ -76,10 +97,13 @@ class SyncExecutor:
                 return result
             value, error = None, None
             if isinstance(action, GetToken):
-                value = token_sync(self.credential)
+                try:
+                    value = token_sync(self.credential)
+                except (httpx.TransportError, PartnerCenterError) as exc:
+                    error = exc  # the pipeline decides whether to try again
             elif isinstance(action, Send):
                 try:
-                    response = self.http.send(action.request)
+                    response = self.http.send(self._prepared(action.request))
                     value = Received(
                         response.status_code,
                         response.headers,
@@ -99,11 +123,17 @@ class AsyncExecutor:
         credential: TokenCredential,
         options: CallOptions,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        *,
+        client_defaults: bool = False,
     ) -> None:
         self.http = http
         self.credential = credential
         self.options = options
         self.sleep = sleep
+        self.client_defaults = client_defaults
+
+    def _prepared(self, request: httpx.Request) -> httpx.Request:
+        return with_client_defaults(request, self.http) if self.client_defaults else request
 
     def call(self, op: Operation[T], *, correlation_id: str | None = None) -> Awaitable[T]:
         return self._drive(run(op, self.options, correlation_id=correlation_id))
@@ -122,10 +152,13 @@ class AsyncExecutor:
                 return result
             value, error = None, None
             if isinstance(action, GetToken):
-                value = await token_async(self.credential)
+                try:
+                    value = await token_async(self.credential)
+                except (httpx.TransportError, PartnerCenterError) as exc:
+                    error = exc  # the pipeline decides whether to try again
             elif isinstance(action, Send):
                 try:
-                    response = await self.http.send(action.request)
+                    response = await self.http.send(self._prepared(action.request))
                     value = Received(
                         response.status_code,
                         response.headers,

@@ -8,7 +8,8 @@ clients share both and differ only in how they send bytes and sleep.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -24,7 +25,14 @@ from partnercart.schema.common import Attributes, CollectionLinks, Link, Wire
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
 
-__all__ = ["Operation", "Page", "build_request", "next_page_operation", "parse_response"]
+__all__ = [
+    "Operation",
+    "Page",
+    "build_request",
+    "next_page_operation",
+    "parse_response",
+    "snapshot",
+]
 
 CLIENT_NAME = f"partnercart-python/{__version__}"
 
@@ -97,6 +105,27 @@ def encode_body(op: Operation[Any]) -> bytes | None:
     return codec.encode(op.body)
 
 
+def snapshot(op: Operation[T]) -> Operation[T]:
+    """``op`` with its body encoded now, once for the whole logical call: every attempt then
+    sends the same bytes under the same ``MS-RequestId``, whatever happens to the object the
+    caller passed (an async caller may change it while a retry waits)."""
+    if op.body is None or op.raw_body is not None:
+        return op
+    return dataclasses.replace(op, body=None, raw_body=codec.encode(op.body))
+
+
+def _set_headers(headers: dict[str, str], extra: Iterable[tuple[str, str]]) -> None:
+    """Set each of ``extra`` on ``headers``, replacing a header of the same name in any casing
+    (HTTP header names are case-insensitive; two ``MS-CorrelationId`` lines would go out)."""
+    names = {name.lower(): name for name in headers}
+    for name, value in extra:
+        existing = names.get(name.lower())
+        if existing is not None:
+            del headers[existing]
+        headers[name] = value
+        names[name.lower()] = name
+
+
 def build_request(
     op: Operation[Any],
     *,
@@ -119,8 +148,8 @@ def build_request(
     if locale:
         headers["X-Locale"] = locale
     if extra_headers:
-        headers.update(extra_headers)
-    headers.update(dict(op.headers))
+        _set_headers(headers, extra_headers.items())
+    _set_headers(headers, op.headers)
     content = encode_body(op)
     if content is not None:
         headers["Content-Type"] = "application/json"
@@ -134,16 +163,22 @@ def build_request(
     )
 
 
-def parse_response(op: Operation[T], status: int, body: bytes, request_id: str) -> T:
+def parse_response(
+    op: Operation[T], status: int, body: bytes, request_id: str, correlation_id: str | None = None
+) -> T:
     if op.result is None:
         return None  # type: ignore[return-value]
     try:
         return codec.decode_response(body, op.result)
     except CodecError as exc:
+        # The codec words its messages for request bodies; this one is an answer's.
+        reason = exc.message.replace("Invalid request body", "Unexpected response body", 1)
+        reason = reason.replace("The request body", "The response body", 1)
         raise InvalidResponseError(
-            f"HTTP {status} but the body is not a {_type_name(op.result)}: {exc.message}",
+            f"HTTP {status} but the body is not a {_type_name(op.result)}: {reason}",
             status=status,
             request_id=request_id,
+            correlation_id=correlation_id,
         ) from None
 
 

@@ -18,9 +18,15 @@ from typing import Any, TypeVar
 
 import httpx
 
-from partnercart.client._errors import TransportError, error_for_status
-from partnercart.client._operation import Operation, build_request, parse_response
-from partnercart.client._retry import RetryPolicy, parse_retry_after
+from partnercart.client._errors import (
+    ServerError,
+    TooManyRequestsError,
+    TransportError,
+    error_for_status,
+    fault_code,
+)
+from partnercart.client._operation import Operation, build_request, parse_response, snapshot
+from partnercart.client._retry import IN_PROGRESS, RetryPolicy, parse_retry_after
 
 T = TypeVar("T")
 
@@ -88,13 +94,35 @@ def run(
     request_id: str | None = None,
     correlation_id: str | None = None,
 ) -> Generator[Action, Any, T]:
-    request_id = request_id or new_id()
-    correlation_id = correlation_id or new_id()
+    """The pipeline of one logical call. The body is encoded here, when the call is made, not
+    when the driver first runs the generator: an async call scheduled as a task sends what the
+    object held when it was called, and every retry sends those same bytes."""
+    return _attempts(snapshot(op), options, request_id or new_id(), correlation_id or new_id())
+
+
+def _attempts(
+    op: Operation[T], options: CallOptions, request_id: str, correlation_id: str
+) -> Generator[Action, Any, T]:
     policy = options.retry
     attempt = 0
     while True:
         attempt += 1
-        token = yield GetToken()
+        try:
+            token = yield GetToken()
+        except (httpx.TransportError, TransportError, ServerError, TooManyRequestsError) as exc:
+            # The token endpoint could not be reached or was busy: the same policy as for the
+            # call itself (a 400 or 401 there, a wrong secret, is raised at once).
+            wait = _delay(
+                policy,
+                options,
+                attempt,
+                getattr(exc, "status", None),
+                getattr(exc, "retry_after", None),
+            )
+            if wait is None:
+                raise
+            yield Sleep(wait)
+            continue
         request = build_request(
             op,
             root=options.root,
@@ -123,9 +151,14 @@ def run(
         if options.on_attempt is not None:
             options.on_attempt(Attempt(attempt, request, received.status, None))
         if received.status in op.success:
-            return parse_response(op, received.status, received.body, request_id)
+            return parse_response(op, received.status, received.body, request_id, correlation_id)
         retry_after = parse_retry_after(received.headers.get("Retry-After"))
-        wait = _delay(policy, options, attempt, received.status, retry_after)
+        status: int | None = received.status
+        if status == 409 and policy.retry_in_progress and fault_code(received.body) == IN_PROGRESS:
+            # "Being processed by another request": nothing was done, and the same request
+            # (same MS-RequestId) asked again later gets the first one's answer.
+            status = None
+        wait = _delay(policy, options, attempt, status, retry_after)
         if wait is None:
             raise error_for_status(
                 received.status,

@@ -8,10 +8,14 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["NEVER_RETRIED", "RetryPolicy", "parse_retry_after"]
+__all__ = ["IN_PROGRESS", "NEVER_RETRIED", "RetryPolicy", "parse_retry_after"]
 
 #: Statuses that describe the request, not the moment: retrying cannot change the answer.
 NEVER_RETRIED = frozenset({400, 401, 403, 404, 405, 406, 409, 412, 413, 415, 417, 422})
+
+#: The 409 code that describes the moment, not the request: "being processed by another
+#: request" (the first of the same ``MS-RequestId`` still runs, or another write holds the cart).
+IN_PROGRESS = 800064
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,6 +26,9 @@ class RetryPolicy:
     ``min(cap, base * 2 ** (n - 1))`` seconds, less a random share of up to ``jitter`` of it
     ("equal jitter" when 0.5). A 429 or 503 with ``Retry-After`` waits exactly what the server
     asked, unless that is more than ``max_retry_after``: then the error is raised at once.
+    A 409 with code 800064 (:data:`IN_PROGRESS`) is retried like a dropped connection unless
+    ``retry_in_progress`` is off: nothing was done, and the retry carries the same
+    ``MS-RequestId``, so it gets the first request's answer once that one has finished.
     """
 
     max_attempts: int = 4
@@ -29,6 +36,7 @@ class RetryPolicy:
     cap: float = 30.0
     jitter: float = 0.5
     max_retry_after: float = 120.0
+    retry_in_progress: bool = True
     retry_statuses: frozenset[int] = field(
         default_factory=lambda: frozenset({408, 429, 500, 502, 503, 504})
     )

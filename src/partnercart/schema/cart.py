@@ -34,6 +34,9 @@ class CartStatus(StrEnum):
     # Cart status is PascalCase on the wire, unlike every other enum.
     ACTIVE = "Active"
     ORDERED = "Ordered"
+    #: Never sent by this server: what a client reads for a status it does not know
+    #: (Partner Center may add one, e.g. an ``Expired`` the docs do not list).
+    UNKNOWN = "Unknown"
 
 
 class Participant(Wire, kw_only=True):

@@ -65,7 +65,9 @@ class Customer(Wire, kw_only=True):
     id: str | None = None
     commerce_id: str | None = None
     company_profile: CompanyProfile
-    billing_profile: BillingProfile
+    #: Required when a customer is created (the service says so); Partner Center's list of
+    #: customers leaves it out of every item, so an answer may come without it.
+    billing_profile: BillingProfile | None = None
     relationship_to_partner: str | None = None
     allow_delegated_access: bool | None = None
     links: SelfLinks | None = None

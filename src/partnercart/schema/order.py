@@ -59,6 +59,9 @@ class ProvisioningStatus(StrEnum):
     FULFILLED = "fulfilled"
     UNFULFILLED = "unfulfilled"
     PREFULFILLMENT_PENDING = "prefulfillment_pending"
+    #: Never sent by this server: what a client reads for a status it does not know (the
+    #: wire text of newer statuses is not published, reference §12).
+    UNKNOWN = "unknown"
 
 
 class SubscriptionStatus(StrEnum):
@@ -67,6 +70,9 @@ class SubscriptionStatus(StrEnum):
     DELETED = "deleted"
     EXPIRED = "expired"
     PENDING = "pending"
+    #: Never sent by this server: what a client reads for a status it does not know
+    #: (``disabled``, the ``none`` of some published samples).
+    UNKNOWN = "unknown"
 
 
 class OrderLineItemLinks(Wire, kw_only=True):

@@ -43,7 +43,11 @@ def customers(uow: UnitOfWork, partner_id: str) -> list[dict[str, Any]]:
             {
                 "id": record.id,
                 "domain": doc.company_profile.domain,
-                "companyName": doc.billing_profile.company_name,
+                "companyName": (
+                    doc.billing_profile.company_name
+                    if doc.billing_profile is not None
+                    else doc.company_profile.company_name
+                ),
                 "country": record.country,
                 "createdAt": _iso(record.created_at),
             }

@@ -8,11 +8,20 @@ from partnercart.schema import codec
 from partnercart.schema.common import Attributes, SelfLinks, link
 from partnercart.schema.customer import Customer
 from partnercart.server.domain.carts import Actor
+from partnercart.server.domain.errors import BadRequest
 from partnercart.server.domain.records import CustomerRecord
 from partnercart.server.services.context import Context, owned_customer
 
 
 def create_customer(ctx: Context, *, actor: Actor, request: Customer) -> CustomerRecord:
+    profile = request.billing_profile
+    if profile is None:
+        # Optional in the model only because Partner Center's answers may leave it out.
+        raise BadRequest(
+            "Invalid request body at $.billingProfile: Object missing required field "
+            "`billingProfile`.",
+            data=["$.billingProfile"],
+        )
     customer_id = ctx.ids.uuid()
     uri = f"/customers/{customer_id}"
     company = msgspec.structs.replace(
@@ -22,11 +31,11 @@ def create_customer(ctx: Context, *, actor: Actor, request: Customer) -> Custome
         attributes=Attributes(object_type="CustomerCompanyProfile"),
     )
     billing = msgspec.structs.replace(
-        request.billing_profile,
+        profile,
         id=ctx.ids.uuid(),
         default_address=msgspec.structs.replace(
-            request.billing_profile.default_address,
-            country=request.billing_profile.default_address.country.upper(),
+            profile.default_address,
+            country=profile.default_address.country.upper(),
         ),
         links=SelfLinks(self=link(f"{uri}/profiles/billing")),
         attributes=Attributes(object_type="CustomerBillingProfile"),
