@@ -134,6 +134,35 @@ class TestClock:
         _error(admin.request("GET", "/partners/not-a-guid/clock"), 400)
         _error(admin.request("PUT", f"/partners/{api.partner_id}/clock", content=b"{"), 400)
 
+    @pytest.mark.parametrize(
+        ("start", "change", "body"),
+        [
+            ("2030-01-01", "", {"now": "9999-12-31T23:59:58Z"}),
+            ("2030-01-01", "", {"now": "0001-01-01T00:00:00+01:00", "frozen": True}),
+            ("2030-01-01", "", {"now": "1969-12-31T23:59:59Z"}),
+            ("8900-01-01", "/advance", {"duration": "P150Y"}),
+        ],
+        ids=["end-of-calendar", "year-one-with-offset", "before-1970", "advanced-past-9000"],
+    )
+    def test_a_clock_that_would_leave_the_usable_range_is_refused_and_not_saved(
+        self, api: Api, admin: Admin, start: str, change: str, body: dict[str, Any]
+    ) -> None:
+        """Near the end of the calendar every later request of the partner would overflow
+        (a cart's 7 days, a stored answer's 24 hours); the change is refused, nothing stored."""
+        path = f"/partners/{api.partner_id}/clock"
+        admin.ok("PUT", path, json={"now": f"{start}T00:00:00Z", "frozen": True})
+        refused = _error(admin.request("POST" if change else "PUT", path + change, json=body), 400)
+        assert "outside the instants a clock may show" in refused["description"]
+        assert admin.ok("GET", path)["now"] == f"{start}T00:00:00.0000000Z"
+        cart = new_cart(api, api.new_customer())
+        assert cart["creationTimestamp"].startswith(f"{start}T00:00:00")
+
+    def test_the_last_allowed_instant_still_serves_carts(self, api: Api, admin: Admin) -> None:
+        path = f"/partners/{api.partner_id}/clock"
+        admin.ok("PUT", path, json={"now": "9000-01-01T00:00:00Z", "frozen": True})
+        cart = new_cart(api, api.new_customer())
+        assert cart["expirationTimestamp"].startswith("9000-01-08T00:00:00")
+
 
 class TestFaults:
     def _rule(self, admin: Admin, **spec: Any) -> dict[str, Any]:
@@ -174,6 +203,34 @@ class TestFaults:
         _error(api.post(f"/v1/customers/{a}/carts", json={"lineItems": [line()]}), 500, 1)
         assert api.post(f"/v1/customers/{b}/carts", json={"lineItems": [line()]}).status_code == 201
         assert api.get(f"/v1/customers/{a}").status_code == 200
+
+    @pytest.mark.parametrize(
+        "route",
+        [
+            "/v1/customers/{c}/carts",
+            "/v1/customers/{customerId}/carts/",
+            "/v1.0/customers/{x}/carts",
+        ],
+    )
+    def test_a_template_with_other_placeholder_names_is_the_served_one(
+        self, api: Api, admin: Admin, route: str
+    ) -> None:
+        """The README's route table writes {c}; such a rule fires, stored as served."""
+        rule = self._rule(admin, partner=api.partner_id, route=route, status=503, times=1)
+        assert rule["route"] == "/v1/customers/{customer_id}/carts"
+        customer = api.new_customer()
+        _error(api.post(f"/v1/customers/{customer}/carts", json={"lineItems": [line()]}), 503)
+
+    def test_a_template_that_is_not_served_is_refused_with_the_list(
+        self, api: Api, admin: Admin
+    ) -> None:
+        response = admin.request(
+            "POST", "/faults", json={"route": "/v1/customers/{c}/basket", "status": 503}
+        )
+        refused = _error(response, 400, 800002)
+        assert "not a served route template" in refused["description"]
+        assert "/v1/customers/{customer_id}/carts/{cart_id}/checkout" in refused["description"]
+        assert admin.ok("GET", "/faults")["items"] == []
 
     def test_glob_route_and_other_partners_untouched(self, api: Api, admin: Admin) -> None:
         other = api.as_partner(str(uuid.uuid4()))

@@ -206,6 +206,40 @@ def test_cli_verbs_against_a_server(tmp_path: Path) -> None:
         assert json.loads(run("reset", "--partner", partner))["deleted"]["customers"] == 1
         bad = runner.invoke(cli, [*base, "clock", "advance", partner, "seven days"])
         assert bad.exit_code != 0 and "400" in bad.output
+        # Failures exit with the codes of the CLI's table, as the API commands do (1 is a bug).
+        exits = {
+            "bad input (400)": (bad, 6),
+            "unknown rule (404)": (runner.invoke(cli, [*base, "faults", "delete", "no-rule"]), 4),
+            "wrong admin key (401)": (
+                runner.invoke(
+                    cli, ["control", "--url", server.url, "--admin-key", "x", "partners"]
+                ),
+                3,
+            ),
+            "no admin key": (
+                runner.invoke(
+                    cli,
+                    [
+                        "control",
+                        "--url",
+                        server.url,
+                        "--data-dir",
+                        str(tmp_path / "no"),
+                        "partners",
+                    ],
+                ),
+                3,
+            ),
+            "unreachable": (
+                runner.invoke(
+                    cli, ["control", "--url", "http://127.0.0.1:9", "--admin-key", "x", "partners"]
+                ),
+                7,
+            ),
+        }
+        for what, (result, code) in exits.items():
+            assert result.exit_code == code, (what, result.output)
+            assert "Error:" in result.output, what
 
 
 SCRIPT_PARTNERS = ("6f9c7a52-3a0e-4d55-9a43-0b7c8f1d2e01", "0b1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f")

@@ -213,3 +213,59 @@ def test_a_request_that_is_not_http_gets_the_error_body(tmp_path: Path, workers:
             assert error["data"] == []
         # The server goes on serving well-formed requests.
         assert httpx.get(f"{url}/_partnercart/ping", timeout=5).status_code == 200
+
+
+def test_a_test_run_that_is_killed_takes_its_server_with_it(tmp_path: Path) -> None:
+    """The plugin's server watches the process that started it (PARTNERCART_EXIT_WITH): a run
+    killed with SIGKILL, which can stop nothing, still leaves no server behind."""
+    import signal
+
+    from partnercart.server.watchdog import ENV, alive
+    from partnercart.testing._server import EXIT_WITH
+
+    assert EXIT_WITH == ENV
+
+    starter = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from partnercart.testing._server import ServerProcess\n"
+        "server = ServerProcess(Path(sys.argv[1])).start()\n"
+        "print(server.url, server.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    # Not an xdist worker, even when this test runs in one (the server would watch the
+    # controller, which outlives this test).
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"}
+    run = subprocess.Popen(
+        [sys.executable, "-c", starter, str(tmp_path / "data")],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert run.stdout is not None
+        url, pid_text = run.stdout.readline().split()
+        server_pid = int(pid_text)
+        assert httpx.get(f"{url}/_partnercart/ping", timeout=5).status_code == 200
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while _running(server_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(server_pid), "the server outlived the run that started it"
+        assert alive(os.getpid())
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait(timeout=10)
+        if run.stdout is not None:
+            run.stdout.close()
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (the server is the killed run's child, reaped by init)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from click.testing import CliRunner, Result
@@ -255,3 +256,56 @@ def test_customers_list_reads_partner_centers_list_without_billing_profiles() ->
     result = mocked(script, "customers", "list")
     assert result.exit_code == 0, result.stderr
     assert "Contoso190" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("--port", "70000", "70000 is not in the range 0<=x<=65535"),
+        ("--frozen-at", "9999-12-31T00:00:00Z", "outside the instants a clock may show"),
+    ],
+)
+def test_serve_refuses_an_impossible_port_or_frozen_instant_before_starting(
+    tmp_path: Path, option: str, value: str, says: str
+) -> None:
+    result = CliRunner().invoke(main, ["serve", "--data-dir", str(tmp_path), option, value])
+    assert result.exit_code == 2, result.output
+    assert says in result.output
+    assert not (tmp_path / "partnercart.db").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("customers", "get", ""),
+        ("catalog", "products", "--country", "USA", "--target-view", "Azure"),
+        ("customers", "list", "--timeout", "-1"),
+    ],
+    ids=["empty-id", "three-letter-country", "negative-timeout"],
+)
+def test_input_the_client_refuses_is_a_usage_error_not_a_traceback(args: tuple[str, ...]) -> None:
+    script = Script([])
+    result = mocked(script, *args)
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)  # not an exception escaping the command
+    assert "rror" in result.output  # "error: ..." or click's "Error: ..."
+    assert script.requests == []
+
+
+def test_a_request_file_in_utf16_is_read_and_one_that_is_not_text_is_bad_input(
+    tmp_path: Path,
+) -> None:
+    cart = {
+        "lineItems": [{"catalogItemId": "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS", "quantity": 2, "id": 0}]
+    }
+    utf16 = tmp_path / "cart16.json"
+    utf16.write_bytes(json.dumps(cart).encode("utf-16"))  # with its byte order mark
+    script = Script([lambda request: httpx.Response(201, content=request.content)])
+    result = mocked(script, "carts", "update", "c1", "k1", "--file", str(utf16))
+    assert result.exit_code == 0, result.output
+    assert json.loads(script.requests[0].content)["lineItems"][0]["quantity"] == 2
+    latin = tmp_path / "cart-latin1.json"
+    latin.write_bytes('{"lineItems": [], "note": "Caf\u00e9"}'.encode("latin-1"))
+    result = mocked(Script([]), "carts", "update", "c1", "k1", "--file", str(latin))
+    assert result.exit_code == 6, result.output
+    assert "is not UTF-8 text" in result.stderr

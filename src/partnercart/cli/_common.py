@@ -16,6 +16,7 @@ Exit codes (also in ``partnercart --help``):
 
 from __future__ import annotations
 
+import codecs
 import functools
 import json
 import sys
@@ -170,7 +171,7 @@ def _connection_options(func: F) -> F:
         ),
         click.option(
             "--timeout",
-            type=float,
+            type=click.FloatRange(min=0, min_open=True),
             default=60.0,
             show_default=True,
             help="Seconds to wait for each HTTP attempt.",
@@ -234,6 +235,10 @@ def api_command(group: click.Group, name: str, **kwargs: Any) -> Callable[[F], F
                 fail(str(exc), exit_code_for(exc))
             except InputFileError as exc:
                 fail(str(exc), EXIT_BAD_INPUT)
+            except ValueError as exc:
+                # What the SDK refuses before sending anything: an empty id, a country that
+                # is not two letters. A usage error, like a bad option.
+                fail(str(exc), EXIT_USAGE)
 
         command = group.command(name, **kwargs)(_connection_options(wrapper))
         return command  # type: ignore[return-value]
@@ -253,15 +258,39 @@ def load_document(path: Path) -> Any:
     """A JSON or YAML file as plain data (YAML is a superset of JSON; ``.json`` is read as
     JSON for exact error positions)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
     except OSError as exc:
         raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    text = _text_of(path, raw)
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)
         return yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise InputFileError(f"{path} is not valid JSON or YAML: {exc}") from None
+
+
+#: Byte order marks, longest first: a file that starts with one is read in that encoding
+#: (Windows PowerShell 5 writes UTF-16 with a mark when output is redirected to a file).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _text_of(path: Path, raw: bytes) -> str:
+    """A request file's text: UTF-8, or the encoding its byte order mark names."""
+    encoding = next((name for bom, name in _BOMS if raw.startswith(bom)), "utf-8")
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            f"{path} is not {encoding.upper().removesuffix('-SIG')} text (byte {exc.start} "
+            "cannot be read): save it as UTF-8"
+        ) from None
 
 
 def load_resource(path: Path, type_: type[T]) -> T:

@@ -9,7 +9,37 @@ from typing import Any
 
 import click
 
+from partnercart.cli._common import (
+    EXIT_AUTH,
+    EXIT_BAD_INPUT,
+    EXIT_CONFLICT,
+    EXIT_NOT_FOUND,
+    EXIT_SERVER,
+)
+
 DEFAULT_URL = "http://127.0.0.1:8400"
+
+
+class ControlError(click.ClickException):
+    """A failed control call, with the exit code of the CLI's table (``partnercart --help``)
+    instead of click's 1, which the table keeps for bugs."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        # click declares ``exit_code`` on the class (1); this instance carries its own.
+        self.exit_code = exit_code  # type: ignore[misc]
+
+
+def exit_code_for_status(status: int) -> int:
+    if status in (401, 403):
+        return EXIT_AUTH
+    if status == 404:
+        return EXIT_NOT_FOUND
+    if status in (409, 412):
+        return EXIT_CONFLICT
+    if 400 <= status < 500 and status != 429:
+        return EXIT_BAD_INPUT
+    return EXIT_SERVER
 
 
 class ControlClient:
@@ -45,13 +75,15 @@ class ControlClient:
                 timeout=30,
             )
         except httpx.TransportError as exc:
-            raise click.ClickException(f"cannot reach {self.url}: {exc}") from exc
+            raise ControlError(f"cannot reach {self.url}: {exc}", EXIT_SERVER) from exc
         if response.status_code >= 400:
             try:
                 detail = response.json().get("description") or response.text
             except ValueError:
                 detail = response.text
-            raise click.ClickException(f"{response.status_code}: {detail}")
+            raise ControlError(
+                f"{response.status_code}: {detail}", exit_code_for_status(response.status_code)
+            )
         return response.json() if response.content else None
 
 
@@ -62,9 +94,10 @@ def _key(admin_key: str | None, data_dir: Path) -> str:
 
     found = read_admin_key(data_dir)
     if not found:
-        raise click.ClickException(
+        raise ControlError(
             f"no admin key: pass --admin-key, set PARTNERCART_ADMIN_KEY, or point --data-dir "
-            f"at the server's data directory (no {data_dir / 'admin-key'})"
+            f"at the server's data directory (no {data_dir / 'admin-key'})",
+            EXIT_AUTH,
         )
     return found
 

@@ -34,7 +34,9 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8400, show_default=True, type=int, help="TCP port.")
+@click.option(
+    "--port", default=8400, show_default=True, type=click.IntRange(0, 65535), help="TCP port."
+)
 @click.option(
     "--database",
     default=None,
@@ -214,6 +216,7 @@ def serve(
     import uvicorn
 
     from partnercart.schema.timefmt import parse_timestamp
+    from partnercart.server.control.clocks import ClockOutOfRange, check_instant
     from partnercart.server.http.accesslog import configure_access_log
     from partnercart.server.http.app import create_app
     from partnercart.server.http.protocols import PartnerCenterHttpTools
@@ -236,8 +239,6 @@ def serve(
             limit = parse_rate_limit(rate_limit)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--rate-limit") from exc
-    if access_log:
-        configure_access_log()
     if auth_mode == "external" and (not issuers or not jwks):
         raise click.UsageError("--auth external needs --issuer and --jwks")
     if auth_mode == "emulator" and jwks:
@@ -252,11 +253,15 @@ def serve(
     frozen: dt.datetime | None = None
     if frozen_at is not None:
         try:
-            frozen = parse_timestamp(frozen_at)
+            frozen = check_instant(parse_timestamp(frozen_at))
+        except ClockOutOfRange as exc:
+            raise click.BadParameter(str(exc), param_hint="--frozen-at") from None
         except ValueError:
             raise click.BadParameter(
                 "use an ISO-8601 instant such as 2026-01-01T00:00:00Z", param_hint="--frozen-at"
             ) from None
+    if access_log:  # past every check of the options: nothing is configured for a refusal
+        configure_access_log()
     settings = Settings(
         database=database,
         data_dir=data_dir,
@@ -318,6 +323,9 @@ def serve(
         # A request uvicorn cannot parse gets the Partner Center error body, not plain text.
         "http": PartnerCenterHttpTools,
     }
+    from partnercart.server.watchdog import from_environment
+
+    from_environment()  # a test run's server ends with the run, even one that is killed
     if workers == 1:
         from partnercart.server.http.factory import prepare_serving
 

@@ -25,6 +25,9 @@ import httpx
 __all__ = ["RunningServer", "ServerProcess", "SharedServer", "free_port"]
 
 START_TIMEOUT = 60.0
+#: ``partnercart.server.watchdog.ENV``, spelled out: a client-only install imports nothing of
+#: the server (tests/client/test_public_surface.py).
+EXIT_WITH = "PARTNERCART_EXIT_WITH"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,9 @@ class ServerProcess:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (_source_root(), env.get("PYTHONPATH", "")) if p
         )
+        # The server ends with the test run even when the run is killed: with the xdist
+        # controller (whose workers share it), or with this process.
+        env[EXIT_WITH] = str(os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid())
         last_error = ""
         for _ in range(3):  # another process may grab the free port before we bind it
             port = free_port()

@@ -24,6 +24,41 @@ from partnercart.server.storage.ports import Store, UnitOfWork
 
 CACHE_TTL = 1.0
 
+#: The instants a partner's clock may show. Times are stored as microseconds from the Unix
+#: epoch, and the service adds up to a few years to "now" (a cart's 7 days, a stored answer's
+#: 24 hours, terms and renewals): a clock near the end of the calendar would make every later
+#: request of the partner fail, so a change that leaves this range is refused instead.
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
+class ClockOutOfRange(ValueError):
+    """A clock change that would leave :data:`EARLIEST` .. :data:`LATEST`."""
+
+
+def check_instant(moment: dt.datetime) -> dt.datetime:
+    """``moment`` in UTC, if a clock may show it; :class:`ClockOutOfRange` otherwise."""
+    try:
+        utc = moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        raise ClockOutOfRange(
+            f"{moment.isoformat()} is outside the instants a clock may show "
+            f"({EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}, UTC)."
+        )
+    return utc
+
+
+def checked(state: ClockState, base: Clock) -> ClockState:
+    """``state`` if the clock it describes shows an instant in range now."""
+    try:
+        moment = state.now(base)
+    except OverflowError:
+        raise ClockOutOfRange("The clock would leave the calendar.") from None
+    check_instant(moment)
+    return state
+
 
 @dataclass(frozen=True, slots=True)
 class ClockState:

@@ -107,8 +107,38 @@ def _bad(message: str, field: str) -> BadRequest:
     return BadRequest(message, data=[field])
 
 
-def validate(spec: FaultSpec, *, rule_id: str, now: dt.datetime) -> FaultRule:
-    """A checked rule from what the caller sent; a 400 naming the field otherwise."""
+def _segments(route: str) -> list[str | None]:
+    """A template's segments, each placeholder as ``None`` whatever its name."""
+    path = route.rstrip("/") or "/"
+    if path.startswith("/v1.0/") or path == "/v1.0":
+        path = "/v1" + path[5:]
+    return [
+        None if part.startswith("{") and part.endswith("}") else part.lower()
+        for part in path.split("/")
+    ]
+
+
+def served_template(route: str, templates: Iterable[str]) -> str | None:
+    """The served route template ``route`` names, whatever it calls its placeholders
+    (``{c}``, ``{customerId}``) and with or without a trailing slash or ``v1.0``."""
+    wanted = _segments(route)
+    for template in templates:
+        if _segments(template) == wanted:
+            return template
+    return None
+
+
+def validate(
+    spec: FaultSpec,
+    *,
+    rule_id: str,
+    now: dt.datetime,
+    templates: Iterable[str] | None = None,
+) -> FaultRule:
+    """A checked rule from what the caller sent; a 400 naming the field otherwise.
+
+    With ``templates`` (the served Partner Center route templates), a route written as a
+    template must name one of them; it is stored as the served spelling, so it matches."""
     if spec.partner is not None and not is_guid(spec.partner):
         raise _bad("partner must be a partner tenant id (a GUID).", "partner")
     if spec.customer is not None and not is_guid(spec.customer):
@@ -121,6 +151,16 @@ def validate(spec: FaultSpec, *, rule_id: str, now: dt.datetime) -> FaultRule:
         raise _bad("route must be a path template or glob starting with / or *.", "route")
     if route is not None and route.startswith("/_partnercart"):
         raise _bad("The control routes cannot be faulted.", "route")
+    if route is not None and "{" in route and templates is not None:
+        served = sorted(set(templates))
+        found = served_template(route, served)
+        if found is None:
+            raise _bad(
+                f"route {route} is not a served route template (a glob such as "
+                f"/v1/customers/*/carts* matches paths); the templates are: {', '.join(served)}.",
+                "route",
+            )
+        route = found
     if spec.nth < 1:
         raise _bad("nth must be 1 or more (1: from the first matching call).", "nth")
     if spec.times is not None and spec.times < 1:

@@ -187,6 +187,10 @@ async def _change_clock(
 
     def work(uow: UnitOfWork) -> ClockState:
         state = change(runtime.clocks.state(uow, partner_id), runtime)
+        try:
+            clocks.checked(state, runtime.clocks.base)
+        except clocks.ClockOutOfRange as exc:  # refused before anything is saved
+            raise BadRequest(str(exc), data=["now"]) from None
         clocks.save(uow, partner_id, state, now=runtime.wall_clock.now())
         return state
 
@@ -211,12 +215,16 @@ class SetClock(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 def _instant(text: str) -> dt.datetime:
     try:
-        return parse_timestamp(text)
+        moment = parse_timestamp(text)
     except (ValueError, TypeError):
         raise BadRequest(
             f"{text!r} is not an ISO-8601 instant; use for example 2026-01-01T00:00:00Z.",
             data=["now"],
         ) from None
+    try:
+        return clocks.check_instant(moment)
+    except clocks.ClockOutOfRange as exc:
+        raise BadRequest(str(exc), data=["now"]) from None
 
 
 async def set_clock(request: Request) -> Response:
@@ -278,7 +286,12 @@ async def add_fault(request: Request) -> Response:
     runtime = await _admin(request)
     spec = await _body(request, faults.FaultSpec)
     now = runtime.wall_clock.now()
-    rule = faults.validate(spec, rule_id=str(uuid.uuid4()), now=now)
+    templates = [
+        route.path
+        for route in getattr(request.scope.get("app"), "routes", ())
+        if isinstance(route, Route) and not route.path.startswith("/_partnercart")
+    ]
+    rule = faults.validate(spec, rule_id=str(uuid.uuid4()), now=now, templates=templates)
     await in_unit_of_work(runtime, functools.partial(faults.add, rule=rule, now=now), write=True)
     runtime.faults.invalidate()
     return _json(rule, 201)
