@@ -119,8 +119,13 @@ def test_published_checkout_shape_from_the_published_cart(api: Api, clock: Manua
         (b'"success"', {"Content-Type": "application/json"}),
         (b"null", {"Content-Type": "application/json"}),
         (b"{}", {}),
+        (
+            b'<string xmlns="http://schemas.microsoft.com/2003/10/Serialization/">success</string>',
+            {"Content-Type": "application/xml"},
+        ),
+        (b"<string>success</string>", {"Content-Type": "text/xml; charset=utf-8"}),
     ],
-    ids=["no-body", "empty", "success-string", "null", "empty-object"],
+    ids=["no-body", "empty", "success-string", "null", "empty-object", "xml-string", "text-xml"],
 )
 def test_checkout_body_is_optional(
     api: Api, content: bytes | None, headers: dict[str, str]
@@ -132,11 +137,22 @@ def test_checkout_body_is_optional(
     assert len(response.json()["orders"]) == 1
 
 
-@pytest.mark.parametrize("content", [b"[1]", b'{"lineItems": []}', b"{nope"])
-def test_checkout_refuses_a_real_body(api: Api, content: bytes) -> None:
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b"[1]", "application/json"),
+        (b'{"lineItems": []}', "application/json"),
+        (b"{nope", "application/json"),
+        (b"<Cart><LineItems/></Cart>", "application/xml"),
+        (b'"success"', "application/xml"),  # JSON labelled as XML is not read as JSON
+    ],
+)
+def test_checkout_refuses_a_real_body(api: Api, content: bytes, content_type: str) -> None:
     customer = api.new_customer()
     cart_id = new_cart(api, customer, [MONTHLY])
-    response = checkout(api, customer, cart_id, content=content)
+    response = checkout(
+        api, customer, cart_id, content=content, headers={"Content-Type": content_type}
+    )
     assert response.status_code == 400
     assert response.json()["code"] == 800002
     assert api.get(f"/v1/customers/{customer}/carts/{cart_id}").json()["status"] == "Active"

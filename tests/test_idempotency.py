@@ -239,3 +239,30 @@ def test_migration_up_down_up(database_url: str) -> None:
     assert migrate.current(url) == "0001"
     migrate.upgrade(url)
     assert migrate.current(url) == migrate.head()
+
+
+@pytest.mark.parametrize("change", ["set-back", "advanced"])
+def test_a_partners_virtual_clock_does_not_move_the_replay_window(
+    db_api: Api, clock: ManualClock, change: str
+) -> None:
+    """The window runs on the server's clock, as the sweep does: with the answer dated on a
+    partner clock set back, the next sweep deleted it at once and a retry created a second
+    cart; moved on, a retry a day later on that clock ran again."""
+    from tests.control_helpers import Admin
+
+    admin = Admin(db_api)
+    path = f"/partners/{db_api.partner_id}/clock"
+    if change == "set-back":
+        admin.ok("PUT", path, json={"now": "2026-01-01T00:00:00Z", "frozen": True})
+    customer = db_api.new_customer()
+    key = rid()
+    first = post_cart(db_api, customer, key)
+    post_cart(db_api, customer, rid())  # another keyed write: a sweep may run after it
+    if change == "advanced":
+        admin.ok("POST", f"{path}/advance", json={"duration": "PT25H"})
+    again = post_cart(db_api, customer, key)
+    assert again.headers.get(REPLAY_HEADER) == "true"
+    assert again.content == first.content
+    assert count(db_api.runtime, "carts") == 2
+    clock.advance(dt.timedelta(hours=24))  # the server's day is over: the id runs anew
+    assert REPLAY_HEADER not in post_cart(db_api, customer, key).headers

@@ -82,3 +82,52 @@ def test_schemas_carry_the_xml_shape() -> None:
         "namespace": "http://schemas.microsoft.com/2003/10/Serialization/Arrays",
     }
     assert "ErrorBody" not in schemas
+
+
+def _query(operation: dict[str, Any]) -> dict[str, bool]:
+    return {p["name"]: p["required"] for p in operation["parameters"] if p.get("in") == "query"}
+
+
+def test_required_query_parameters_are_required_and_refused_when_left_out(api: Any) -> None:
+    """A client generated from the document must send what the server refuses to go without."""
+    document = api.client.get("/openapi.json").json()
+    paths = document["paths"]
+    assert _query(paths["/v1/products"]["get"]) == {
+        "country": True,
+        "targetView": True,
+        "targetSegment": False,
+    }
+    assert _query(paths["/v1/customers/{customer_id}/products"]["get"]) == {
+        "targetView": True,
+        "targetSegment": False,
+    }
+    assert _query(paths["/v1/products/{product_id}/skus"]["get"])["targetSegment"] is False
+    full = {"country": "US", "targetView": "OnlineServices"}
+    customer = api.new_customer()
+    values = {"customer_id": customer, "product_id": "CFQ7TTC0LFLZ", "sku_id": "0002"}
+    values["availability_id"] = "CFQ7TTC0K4TS"
+    checked = 0
+    for path, item in paths.items():
+        required = [
+            n for n, needed in _query(item.get("get", {"parameters": []})).items() if needed
+        ]
+        if not required:
+            continue
+        url = path.format(**values)
+        params = {name: full[name] for name in required}
+        assert api.get(url, params=params).status_code == 200, url
+        for name in required:
+            left_out = {k: v for k, v in params.items() if k != name}
+            response = api.get(url, params=left_out)
+            assert response.status_code == 400, (url, name)
+            checked += 1
+    assert checked == 8  # country on the six /v1 catalog routes, targetView on both lists
+
+
+def test_checkout_documents_its_optional_string_body_and_the_body_errors() -> None:
+    operation = build_document()["paths"]["/v1/customers/{customer_id}/carts/{cart_id}/checkout"]
+    checkout = operation["post"]
+    assert checkout["requestBody"]["required"] is False
+    schema = checkout["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["type"] == ["string", "null"]
+    assert {"409", "413", "415", "422"} <= set(checkout["responses"])

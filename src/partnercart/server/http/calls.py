@@ -221,7 +221,10 @@ def _run_write(
                 f"A request with MS-RequestId {key.request_id} is still being processed; "
                 "retry it later to get its answer."
             )
-        now = ctx.clock.now()
+        # The replay window runs on the server's clock, as the sweep does: a partner's virtual
+        # clock, set back or moved on, must not expire an answer early (a retry would run twice)
+        # nor keep one past its day.
+        now = services.clock.now()
         stored = uow.idempotency.get(partner, key.request_id)
         if stored is not None and stored.live(now):
             if stored.fingerprint != key.fingerprint:

@@ -181,7 +181,7 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
         {
             "name": name,
             "in": "query",
-            "required": False,
+            "required": name in operation.required_query,
             "schema": {"type": "string"},
             "description": text,
         }
@@ -226,6 +226,11 @@ def _operation(operation: Operation) -> dict[str, Any]:
         spec["requestBody"] = {
             "required": not operation.body_optional,
             "content": _content(_ref(operation.request)),
+        }
+    elif operation.string_body:
+        spec["requestBody"] = {
+            "required": not operation.body_optional,
+            "content": _content({"type": ["string", "null"], "examples": ["success"]}),
         }
     return spec
 

@@ -54,13 +54,17 @@ class Operation:
     request_headers: tuple[str, ...] = ()
     #: Response headers on success (e.g. ``ETag``).
     response_headers: tuple[str, ...] = ()
-    #: Optional query parameters (name, description).
+    #: Query parameters (name, description); optional unless named in ``required_query``.
     query: tuple[tuple[str, str], ...] = ()
+    #: The query parameters the operation refuses to go without (400).
+    required_query: tuple[str, ...] = ()
+    #: The body, when one is sent, is a string (checkout's ``"success"``), not a model.
+    string_body: bool = False
 
     @property
     def errors(self) -> tuple[int, ...]:
         codes = set(COMMON_ERRORS) | set(self.extra_errors)
-        if self.request is not None:
+        if self.request is not None or self.string_body:
             codes |= set(BODY_ERRORS)
         return tuple(sorted(codes))
 
@@ -140,9 +144,10 @@ OPERATIONS: tuple[Operation, ...] = (
         201,
         CartCheckoutResult,
         body_optional=True,
-        description='No body, an empty body, or the JSON string "success". Checking out again '
-        "answers the first result; a cart with line errors is 400 (800009).",
-        extra_errors=(409,),
+        string_body=True,
+        description='No body, an empty body, or the string "success" (JSON "success", or XML '
+        '<string xmlns="http://schemas.microsoft.com/2003/10/Serialization/">success</string>). '
+        "Checking out again answers the first result; a cart with line errors is 400 (800009).",
     ),
     Operation(
         "GET",
@@ -215,12 +220,16 @@ OPERATIONS: tuple[Operation, ...] = (
             200,
             response,
             query=query if not prefix.endswith("}") else query[1:],
+            # The customer's routes take the country from the customer.
+            required_query=tuple(
+                name for name in required if name != "country" or not prefix.endswith("}")
+            ),
         )
         for prefix, suffix, scope in (
             ("/v1", "", ""),
             ("/v1/customers/{customer_id}", "ForCustomer", " (the customer's country)"),
         )
-        for path, name, summary, response, query in (
+        for path, name, summary, response, query, required in (
             (
                 "/products",
                 "listProducts",
@@ -231,6 +240,7 @@ OPERATIONS: tuple[Operation, ...] = (
                     ("targetView", "The catalog view, e.g. OnlineServices."),
                     ("targetSegment", "commercial, education, government or nonprofit."),
                 ),
+                ("country", "targetView"),
             ),
             (
                 "/products/{product_id}",
@@ -238,13 +248,18 @@ OPERATIONS: tuple[Operation, ...] = (
                 "Get a product",
                 Product,
                 (("country", "Two-letter country code."),),
+                ("country",),
             ),
             (
                 "/products/{product_id}/skus",
                 "listSkus",
                 "List a product's SKUs",
                 SkuCollection,
-                (("country", "Two-letter country code."),),
+                (
+                    ("country", "Two-letter country code."),
+                    ("targetSegment", "commercial, education, government or nonprofit."),
+                ),
+                ("country",),
             ),
             (
                 "/products/{product_id}/skus/{sku_id}",
@@ -252,13 +267,18 @@ OPERATIONS: tuple[Operation, ...] = (
                 "Get a SKU",
                 Sku,
                 (("country", "Two-letter country code."),),
+                ("country",),
             ),
             (
                 "/products/{product_id}/skus/{sku_id}/availabilities",
                 "listAvailabilities",
                 "List a SKU's availabilities",
                 AvailabilityCollection,
-                (("country", "Two-letter country code."),),
+                (
+                    ("country", "Two-letter country code."),
+                    ("targetSegment", "commercial, education, government or nonprofit."),
+                ),
+                ("country",),
             ),
             (
                 "/products/{product_id}/skus/{sku_id}/availabilities/{availability_id}",
@@ -266,6 +286,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 "Get an availability",
                 Availability,
                 (("country", "Two-letter country code."),),
+                ("country",),
             ),
         )
     ),

@@ -18,6 +18,7 @@ from partnercart.schema.order import (
     ProvisioningStatusCollection,
     SubscriptionCollection,
 )
+from partnercart.schema.xmlsafe import parse_tree
 from partnercart.server.domain.errors import BadRequest
 from partnercart.server.http import media
 from partnercart.server.http.auth import authenticate
@@ -62,19 +63,33 @@ def billing_type(request: Request) -> BillingCycle | None:
     return found
 
 
+_NO_BODY = 'Checkout takes no body: send none, or the string "success".'
+
+
+def _xml_string(data: bytes, charset: str | None) -> str | None:
+    """The string an XML checkout body holds: what a DataContract serializer writes for one
+    (``<string xmlns="http://schemas.microsoft.com/2003/10/Serialization/">success</string>``)."""
+    root = parse_tree(data, charset=charset)
+    tag = root.tag.rsplit("}", 1)[-1]
+    if tag.lower() != "string" or len(root):
+        raise BadRequest(f"{_NO_BODY} In XML: <string>success</string>.", data=["$"])
+    return root.text or ""
+
+
 async def checkout_cart(request: Request) -> Response:
-    """The body is optional: none, empty, or a JSON string (the .NET and Java SDKs send
-    ``"success"``); ``null`` and ``{}`` are accepted too."""
+    """The body is optional: none, empty, or a string (the .NET and Java SDKs send
+    ``"success"``), as JSON or as XML's ``<string>``; ``null`` and ``{}`` are accepted too."""
     actor = authenticate(request)
     media.negotiate(request)
     data = await media.read_body(request)
     if data.strip():
-        media.request_media(request)
-        value = codec.parse_json(data)
-        if not (value is None or isinstance(value, str) or value == {}):
-            raise BadRequest(
-                'Checkout takes no body: send none, or the JSON string "success".', data=["$"]
-            )
+        media_type, charset = media.content_type(request)
+        if media_type in media.XML_TYPES:
+            _xml_string(data, charset)
+        else:
+            value = codec.parse_json(data)
+            if not (value is None or isinstance(value, str) or value == {}):
+                raise BadRequest(f'{_NO_BODY} In JSON: "success".', data=["$"])
     done = await write(
         request,
         checkout.checkout_cart,
