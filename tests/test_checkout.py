@@ -449,3 +449,27 @@ def test_order_lines_without_a_friendly_name_take_the_product_title(api: Api) ->
     titles = {x["offerId"]: x["friendlyName"] for x in order_lines}
     assert titles[MONTHLY["catalogItemId"]].startswith("Microsoft 365 Business Standard")
     assert titles[SOFTWARE["catalogItemId"]].startswith("Windows Server 2019")
+
+
+def test_checkout_checks_the_lines_again_at_its_own_instant(api: Api) -> None:
+    """A custom term end date that was valid when the cart was written can have fallen behind
+    the clock by the time of checkout: the subscription would end before it starts."""
+    from tests.control_helpers import Admin
+
+    admin = Admin(api)
+    clock_path = f"/partners/{api.partner_id}/clock"
+    admin.ok("PUT", clock_path, json={"now": "2026-12-28T10:00:00Z", "frozen": True})
+    customer = api.new_customer()
+    line = MONTHLY | {"customTermEndDate": "2026-12-31T00:00:00Z"}
+    cart_id = new_cart(api, customer, [line])
+    stored = api.get(f"/v1/customers/{customer}/carts/{cart_id}").json()
+    assert stored["lineItems"][0].get("error") is None
+    admin.ok("POST", f"{clock_path}/advance", json={"duration": "P5D"})
+    response = checkout(api, customer, cart_id)
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["code"] == 800009
+    assert body["data"] == ["$.lineItems[0]"]
+    assert "10017" in body["description"] and "customTermEndDate" in body["description"]
+    assert api.get(f"/v1/customers/{customer}/orders").json()["totalCount"] == 0
+    assert api.get(f"/v1/customers/{customer}/carts/{cart_id}").json()["status"] == "Active"

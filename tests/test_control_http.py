@@ -232,6 +232,20 @@ class TestFaults:
         assert "/v1/customers/{customer_id}/carts/{cart_id}/checkout" in refused["description"]
         assert admin.ok("GET", "/faults")["items"] == []
 
+    @pytest.mark.parametrize(("status", "root"), [(503, "ServiceFault"), (429, "ThrottleFault")])
+    def test_an_injected_error_follows_accept_like_every_other(
+        self, api: Api, admin: Admin, status: int, root: str
+    ) -> None:
+        self._rule(
+            admin, partner=api.partner_id, method="GET", route="/v1/customers", status=status
+        )
+        answer = api.get("/v1/customers", headers={"Accept": "application/xml"})
+        assert answer.status_code == status
+        assert answer.headers["content-type"].startswith("application/xml")
+        assert answer.text.startswith(f"<{root} ")
+        as_json = api.get("/v1/customers", headers={"Accept": "application/json"})
+        assert as_json.headers["content-type"].startswith("application/json")
+
     def test_glob_route_and_other_partners_untouched(self, api: Api, admin: Admin) -> None:
         other = api.as_partner(str(uuid.uuid4()))
         self._rule(admin, partner=api.partner_id, route="/v1/customers*", status=502)

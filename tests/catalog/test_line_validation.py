@@ -362,6 +362,24 @@ def test_10018_seat_capped_add_on_above_the_base_seats(api: Api, us: str) -> Non
     assert errors(ok) == [None, None, None]
 
 
+def test_10018_counts_a_capped_add_on_over_all_its_lines_and_owned_subscriptions(
+    api: Api, us: str
+) -> None:
+    """Two lines of 2 seats each on 2 base seats is 4 add-on seats: refused as one line of 4
+    is, and so is a later cart that adds 2 more to the 2 the customer already owns."""
+    split = create(api, us, nce(BUSINESS, 2), nce(TEAMS_PHONE, 2), nce(TEAMS_PHONE, 2))
+    assert errors(split) == [None, 10018, 10018]
+    info = split["lineItems"][1]["error"]["additionalInformation"]
+    assert (info["availableQuantity"], info["addonQuantityInAll"]) == (2, 4)
+    first = create(api, us, nce(BUSINESS, 2), nce(TEAMS_PHONE, 2))
+    assert errors(first) == [None, None]
+    done = api.post(f"/v1/customers/{us}/carts/{first['id']}/checkout")
+    assert done.status_code == 201, done.text
+    more = create(api, us, nce(TEAMS_PHONE, 2))
+    assert errors(more) == [10018]
+    assert errors(create(api, us, nce(BUSINESS, 2), nce(TEAMS_PHONE, 2))) == [None, None]
+
+
 def test_capacity_add_on_is_not_capped_by_base_seats(api: Api, us: str) -> None:
     assert errors(create(api, us, nce(POWER_APPS, 1), nce(AI_BUILDER, 5))) == [None, None]
 

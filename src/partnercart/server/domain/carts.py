@@ -207,6 +207,40 @@ def replaced_cart(
     )
 
 
+def revalidated(
+    cart: Cart,
+    *,
+    customer: CustomerRecord,
+    now: dt.datetime,
+    catalog: Catalog,
+    owned_seats: Mapping[str, int] | None = None,
+) -> Cart:
+    """The cart with its lines checked again at ``now``, for checkout: a line the rules refuse
+    at that instant carries that error, though it had none when the cart was last written (a
+    custom term end date the clock has passed since, seats the customer no longer has, an
+    offer gone from a reloaded catalog). What the cart was written with stays: its errors, its
+    prices (the ones the partner saw), ids and groups."""
+    fresh = _prepare_lines(cart, customer, catalog=catalog, now=now, owned_seats=owned_seats or {})
+    lines = [
+        msgspec.structs.replace(
+            line,
+            error=line.error or checked.error,
+            addon_items=(
+                [
+                    msgspec.structs.replace(addon, error=addon.error or again.error)
+                    for addon, again in zip(
+                        line.addon_items, checked.addon_items or (), strict=False
+                    )
+                ]
+                if line.addon_items
+                else line.addon_items
+            ),
+        )
+        for line, checked in zip(cart.line_items, fresh, strict=True)
+    ]
+    return msgspec.structs.replace(cart, line_items=lines)
+
+
 def is_expired(record: CartRecord, now: dt.datetime) -> bool:
     """An active cart lives seven days from creation: expired from that instant on.
 

@@ -84,12 +84,23 @@ def require_checkout_ready(cart: Cart) -> None:
         raise BadRequest(f"Cart {cart.id} has no line items to check out.", code=800002)
     bad = lines_with_errors(cart)
     if bad:
+        first = _first_error(cart)
         raise BadRequest(
             f"Error in cart item(s): {len(bad)} line item(s) of cart {cart.id} have errors; "
-            "fix or remove them and check out again.",
+            f"fix or remove them and check out again. First: {first}",
             code=800009,
             data=bad,
         )
+
+
+def _first_error(cart: Cart) -> str:
+    """The first line error's code and description (a checkout re-checks the lines, so it may
+    find one the stored cart does not show yet)."""
+    for line in cart.line_items:
+        for item in (line, *(line.addon_items or ())):
+            if item.error is not None:
+                return f"{item.error.error_code}: {item.error.error_description}"
+    return ""
 
 
 def order_groups(cart: Cart) -> list[tuple[str, list[CartLineItem]]]:

@@ -516,6 +516,10 @@ def _addon_seats(lines: Iterable[tuple[CartLineItem, Offer]], owned: Mapping[str
             continue
         seats = sum(seats_of.get(sku, 0) for sku in offer.prerequisite_skus)
         capped = bool((offer.sku.dynamic_attributes or {}).get("addonSeatsLimitedByBase"))
+        # The add-on's own seats in all: its lines in this cart and the customer's live
+        # subscriptions of it (counted into seats_of above), so splitting a purchase over
+        # two lines, or over two carts, does not get past the cap.
+        wanted = seats_of.get(f"{offer.product.id}:{offer.sku.id}".upper(), line.quantity)
         info = {
             "prerequisiteSkus": list(offer.prerequisite_skus),
             "availableQuantity": seats,
@@ -531,12 +535,14 @@ def _addon_seats(lines: Iterable[tuple[CartLineItem, Offer]], owned: Mapping[str
                 ),
                 additional_information=info,
             )
-        elif capped and line.quantity > seats:
+        elif capped and wanted > seats:
+            info["addonQuantityInAll"] = wanted
             line.error = CartError(
                 error_code=BASE_OFFER_SEATS_NOT_MET,
                 error_description=(
-                    f"Add-on {offer.catalog_item_id} asks for {line.quantity} seat(s) but its "
-                    f"base offers in the cart and the customer's subscriptions have {seats}."
+                    f"Add-on {offer.catalog_item_id} asks for {wanted} seat(s) in all (this "
+                    "cart's lines of it and the customer's subscriptions of it) but its base "
+                    f"offers in the cart and the customer's subscriptions have {seats}."
                 ),
                 additional_information=info,
             )

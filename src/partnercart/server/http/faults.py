@@ -22,15 +22,16 @@ from typing import Any
 
 import anyio
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
-from partnercart.schema import codec
 from partnercart.schema.common import ErrorBody, ThrottleBody
 from partnercart.server.control import faults as rules
 from partnercart.server.control.faults import FaultRule
 from partnercart.server.domain.errors import ApiError
+from partnercart.server.http import media
 from partnercart.server.http.auth import actor_from_header
 from partnercart.server.http.parts import AppParts
 from partnercart.server.http.routing import IndexedRouter
@@ -100,19 +101,17 @@ def route_of(scope: Scope) -> tuple[str | None, dict[str, str]]:
     return fallback
 
 
-def error_response(rule: FaultRule) -> Response:
+def error_response(rule: FaultRule, scope: Scope) -> Response:
+    """The rule's error in the media type the request's ``Accept`` prefers (JSON when it
+    allows neither), as every other error is answered."""
+    body: ThrottleBody | ErrorBody
     if rule.status == 429:
-        body = codec.encode(ThrottleBody(status_code=429, message=rule.description))
+        body = ThrottleBody(status_code=429, message=rule.description)
         headers = {"Retry-After": str(rule.retry_after)}
     else:
-        body = codec.encode(ErrorBody(code=rule.code, description=rule.description, data=[]))
+        body = ErrorBody(code=rule.code, description=rule.description, data=[])
         headers = {}
-    return Response(
-        body,
-        status_code=rule.status,
-        headers=headers,
-        media_type="application/json; charset=utf-8",
-    )
+    return media.render(Request(scope), rule.status, body, headers=headers, fallback_to_json=True)
 
 
 async def live_rules(runtime: Runtime) -> list[FaultRule]:
@@ -147,7 +146,7 @@ async def inject(
     if rule.action == "latency":
         await app(scope, receive, send)
     elif rule.action == "status":
-        await error_response(rule)(scope, receive, send)
+        await error_response(rule, scope)(scope, receive, send)
     elif rule.action == "drop":
         state["drop_connection"] = True
     else:
@@ -160,7 +159,7 @@ async def inject(
         await app(scope, receive, swallow)
         state["applied_status"] = inner.get("status")
         if rule.action == "apply_then_status":
-            await error_response(rule)(scope, receive, send)
+            await error_response(rule, scope)(scope, receive, send)
         else:
             state["drop_connection"] = True
 

@@ -16,7 +16,7 @@ from partnercart.server.domain.carts import Actor, make_etag
 from partnercart.server.domain.errors import BadRequest, Conflict
 from partnercart.server.domain.order_records import CheckoutRecord
 from partnercart.server.domain.records import CartRecord
-from partnercart.server.services.carts import load_cart
+from partnercart.server.services.carts import load_cart, owned_seats
 from partnercart.server.services.context import Context
 
 
@@ -54,9 +54,16 @@ def checkout_cart(ctx: Context, *, actor: Actor, customer_id: str, cart_id: str)
             raise BadRequest(f"Can't check out an already submitted cart {cart_id}.", code=800065)
         return stored.body
 
-    cart = record.document()
-    rules.require_checkout_ready(cart)
     now = ctx.clock.now()
+    written = record.document()
+    cart = cart_rules.revalidated(
+        written,
+        customer=customer,
+        now=now,
+        catalog=ctx.catalog,
+        owned_seats=owned_seats(ctx, customer.id, written),
+    )
+    rules.require_checkout_ready(cart)
     policy = ctx.orders
     limit = policy.max_subscriptions_per_customer
     live = ctx.uow.subscriptions.count_live(customer.id) if limit is not None else 0
