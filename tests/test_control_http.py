@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Any
 
@@ -462,7 +463,19 @@ class TestResetSeedViews:
         done = api.post(f"/v1/customers/{customer}/carts/{fresh['id']}/checkout")
         assert done.status_code == 201, done.text
         listed_orders = admin.ok("GET", f"/partners/{api.partner_id}/orders")["items"]
-        assert [o["id"] for o in listed_orders] == [done.json()["orders"][0]["id"]]
+        order_id = done.json()["orders"][0]["id"]
+        assert [o["id"] for o in listed_orders] == [order_id]
+        [shown] = listed_orders
+        assert shown["customerId"] == customer and shown["cartId"] == fresh["id"]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z", shown["createdAt"])
+        assert shown["lineItems"][0]["quantity"] == 2
+        # The status is the one GET .../orders/{id} answers on the partner's clock, before and
+        # after provisioning, not the column the order was stored with.
+        order_path = f"/v1/customers/{customer}/orders/{order_id}"
+        assert shown["status"] == api.get(order_path).json()["status"] == "pending"
+        admin.ok("POST", f"/partners/{api.partner_id}/clock/advance", json={"duration": "PT1H"})
+        [later] = admin.ok("GET", f"/partners/{api.partner_id}/orders")["items"]
+        assert later["status"] == api.get(order_path).json()["status"] == "completed"
 
     def test_dashboard_files(self, api: Api) -> None:
         page = api.client.get("/_partnercart/ui")

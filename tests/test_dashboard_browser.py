@@ -124,6 +124,30 @@ def test_advancing_the_clock_from_the_page_expires_the_cart(scene: Scene) -> Non
     scene.shot("dashboard-clock-expired")
 
 
+def test_an_order_shows_its_status_on_the_partners_clock(scene: Scene) -> None:
+    """The order panel shows what GET .../orders answers: pending until provisioned, then
+    completed once the page's own clock button has moved the partner's clock on."""
+    url = scene.server.url
+    customer = scene.partner.new_customer(url)
+    cart = scene.partner.new_cart(url, customer, [line(1)])
+    done = httpx.post(
+        f"{url}/v1/customers/{customer}/carts/{cart['id']}/checkout", headers=scene.partner.headers
+    )
+    assert done.status_code == 201, done.text
+    order_id = done.json()["orders"][0]["id"]
+    scene.open()
+    status = scene.page.locator(f"tr[data-order='{order_id}'] .order-status")
+    status.wait_for()
+    assert status.inner_text() == "pending"
+    scene.page.click("#advance-p1d")
+    sync_api.expect(status).to_have_text("completed")
+    got = httpx.get(
+        f"{url}/v1/customers/{customer}/orders/{order_id}", headers=scene.partner.headers
+    )
+    assert got.json()["status"] == "completed"
+    scene.shot("dashboard-order-completed")
+
+
 def test_adding_a_fault_rule_from_the_page(scene: Scene) -> None:
     url = scene.server.url
     scene.partner.new_customer(url)

@@ -8,7 +8,8 @@ from typing import Any
 
 from partnercart.schema.cart import CartStatus
 from partnercart.schema.timefmt import format_timestamp
-from partnercart.server.control.store import from_micros, rows, run, table_exists
+from partnercart.server.control.store import from_micros, rows, table_exists
+from partnercart.server.domain.orders import order_view
 from partnercart.server.storage.ports import UnitOfWork
 
 _PARTNER_SOURCES = ("customers", "control_clocks", "control_faults", "control_requests")
@@ -101,23 +102,40 @@ def carts(uow: UnitOfWork, partner_id: str, *, now: dt.datetime) -> list[dict[st
     return out
 
 
-def orders(uow: UnitOfWork, partner_id: str) -> dict[str, Any]:
-    """The partner's orders when this database has an ``orders`` table; ``available: false``
-    otherwise. Columns are read as they are, so the page follows the orders schema."""
+def orders(uow: UnitOfWork, partner_id: str, *, now: dt.datetime) -> dict[str, Any]:
+    """The partner's orders as ``GET .../orders`` shows them at ``now`` on the partner's clock
+    (status and provisioning are computed when read, so the stored row's status column is
+    only what the order was made with), newest first; ``available: false`` on a database
+    without orders."""
     if not table_exists(uow, "orders"):
         return {"available": False, "items": []}
-    cursor = run(uow, "SELECT * FROM orders WHERE partner_id = ?", (partner_id,))
-    names = [d[0] for d in cursor.description]
-    items = []
-    for row in cursor.fetchall():
-        item: dict[str, Any] = {}
-        for name, value in zip(names, row, strict=True):
-            if isinstance(value, bytes | bytearray | memoryview):
-                try:
-                    item[name] = json.loads(bytes(value))
-                except ValueError:
-                    item[name] = f"<{len(bytes(value))} bytes>"
-            else:
-                item[name] = value
-        items.append(item)
+    items: list[dict[str, Any]] = []
+    for customer in uow.customers.list(partner_id):
+        by_order: dict[str, list[Any]] = {}
+        for sub in uow.subscriptions.for_customer(customer.id):
+            by_order.setdefault(sub.order_id, []).append(sub)
+        for record in uow.orders.for_customer(customer.id):
+            order = order_view(record, by_order.get(record.id, []), now=now, include_price=True)
+            items.append(
+                {
+                    "id": order.id,
+                    "customerId": customer.id,
+                    "cartId": record.cart_id,
+                    "status": order.status.value if order.status else None,
+                    "billingCycle": order.billing_cycle.value if order.billing_cycle else None,
+                    "createdAt": _iso(record.created_at),
+                    "totalPrice": order.total_price,
+                    "currency": order.currency_code,
+                    "lineItems": [
+                        {
+                            "lineItemNumber": line.line_item_number,
+                            "offerId": line.offer_id,
+                            "quantity": line.quantity,
+                            "subscriptionId": line.subscription_id,
+                        }
+                        for line in order.line_items or ()
+                    ],
+                }
+            )
+    items.sort(key=lambda item: str(item["createdAt"]), reverse=True)
     return {"available": True, "items": items}

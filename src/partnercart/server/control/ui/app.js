@@ -122,7 +122,7 @@ async function loadClock() { showClock(await api("GET", `/partners/${state.partn
 async function advance(duration) {
   await action(`Advance ${duration}`, async () => {
     showClock(await api("POST", `/partners/${state.partner}/clock/advance`, { duration }));
-    await loadCarts();
+    await Promise.all([loadCarts(), loadOrders()]);  // both are shown on the partner's clock
   });
 }
 
@@ -166,10 +166,21 @@ async function loadOrders() {
     box.replaceChildren(el("p", { class: "none" }, data.available ? "none" : "none (this server has no orders yet)"));
     return;
   }
-  const names = Object.keys(data.items[0]);
-  box.replaceChildren(el("table", {}, el("thead", {}, el("tr", {}, names.map((n) => el("th", {}, n)))),
-    el("tbody", {}, data.items.map((o) => el("tr", {}, names.map((n) =>
-      el("td", { class: "mono" }, typeof o[n] === "object" ? JSON.stringify(o[n]) : String(o[n]))))))));
+  // Status and provisioning as GET .../orders shows them now, on the partner's clock.
+  const head = ["order", "customer", "status", "billing", "created", "total", "lines"];
+  box.replaceChildren(el("table", {},
+    el("thead", {}, el("tr", {}, head.map((n) => el("th", {}, n)))),
+    el("tbody", {}, data.items.map((o) => el("tr", { dataset: { order: o.id }, class: "order-row" },
+      el("td", { class: "mono", title: o.cartId ? `from cart ${o.cartId}` : "" }, o.id),
+      el("td", { class: "mono", title: o.customerId }, short(o.customerId) + "…"),
+      el("td", { class: "order-status" },
+        el("span", { class: "badge " + (o.status === "completed" ? "active" : "other") }, o.status || "")),
+      el("td", {}, o.billingCycle || ""),
+      el("td", {}, when(o.createdAt)),
+      el("td", {}, o.totalPrice == null ? "" : `${o.totalPrice} ${o.currency || ""}`),
+      el("td", {}, el("ul", { class: "list" }, o.lineItems.map((l) => el("li", {},
+        `#${l.lineItemNumber} ${l.offerId} × ${l.quantity}`,
+        l.subscriptionId ? el("span", { class: "meta" }, ` subscription ${short(l.subscriptionId)}…`) : null)))))))));
 }
 
 // Fault rules.
@@ -292,7 +303,7 @@ function wire() {
     event.preventDefault();
     action("Set clock", async () => {
       showClock(await api("PUT", `/partners/${state.partner}/clock`, { now: $("set-instant").value.trim() }));
-      await loadCarts();
+      await Promise.all([loadCarts(), loadOrders()]);
     });
   });
   $("freeze").addEventListener("click", () => action("Freeze", async () => showClock(await api("POST", `/partners/${state.partner}/clock/freeze`))));

@@ -159,10 +159,12 @@ async def partner_carts(request: Request) -> Response:
 async def partner_orders(request: Request) -> Response:
     runtime = await _admin(request)
     partner_id = _partner(request)
-    found = await in_unit_of_work(
-        runtime, functools.partial(views.orders, partner_id=partner_id), write=False
-    )
-    return _json({"partner": partner_id, **found})
+
+    def read(uow: UnitOfWork) -> dict[str, Any]:
+        now = runtime.clocks.state(uow, partner_id).now(runtime.clocks.base)
+        return views.orders(uow, partner_id, now=now)
+
+    return _json({"partner": partner_id, **await in_unit_of_work(runtime, read, write=False)})
 
 
 # The clock.
