@@ -441,3 +441,44 @@ def test_stored_json_without_a_model_type_answers_json_not_500() -> None:
     assert response.body == b'{"a":1}'
     xml = render(Request(scope), 200, b'{"code":1,"description":"d"}', type_=ErrorBody)
     assert xml.body.startswith(b"<ServiceFault ")
+
+
+def test_order_collections_are_named_like_the_customer_collection(api: Any) -> None:
+    """ResourceCollection<T> of the reference (§2: O3, O4, O8) is ResourceCollectionOf<T> in
+    XML, as for customers."""
+    from partnercart.schema.order import (
+        OrderCollection,
+        ProvisioningStatusCollection,
+        SubscriptionCollection,
+    )
+
+    customer = api.new_customer()
+    line = {
+        "catalogItemId": "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS",
+        "quantity": 1,
+        "termDuration": "P1M",
+        "billingCycle": "monthly",
+    }
+    cart = api.post(f"/v1/customers/{customer}/carts", json={"lineItems": [line]}).json()
+    done = api.post(f"/v1/customers/{customer}/carts/{cart['id']}/checkout")
+    assert done.status_code == 201, done.text
+    order = done.json()["orders"][0]["id"]
+    xml = {"Accept": "application/xml"}
+    for path, root, type_ in [
+        ("orders", "ResourceCollectionOfOrder", OrderCollection),
+        ("subscriptions", "ResourceCollectionOfSubscription", SubscriptionCollection),
+        (
+            f"orders/{order}/provisioningstatus",
+            "ResourceCollectionOfOrderLineItemProvisioningStatus",
+            ProvisioningStatusCollection,
+        ),
+    ]:
+        answer = api.get(f"/v1/customers/{customer}/{path}", headers=xml)
+        assert answer.status_code == 200, answer.text
+        assert answer.content.startswith(f"<{root} ".encode()), answer.content[:80]
+        assert (
+            b'xmlns="http://schemas.datacontract.org/2004/07/Microsoft.Partner.Core.Collections"'
+            in (answer.content[:300])
+        )
+        as_json = api.get(f"/v1/customers/{customer}/{path}").json()
+        assert xmlcodec.decode_response(answer.content, type_).total_count == as_json["totalCount"]

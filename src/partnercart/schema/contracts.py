@@ -44,6 +44,12 @@ CONTRACTS: dict[str, Contract] = {
     "Link": Contract("Link", COLLECTIONS_NS),
     "KeyValue": Contract("KeyValuePairOfstringstring", GENERIC_NS),
     "CustomerCollection": Contract("ResourceCollectionOfCustomer", COLLECTIONS_NS),
+    # ResourceCollection<T> (reference §2, O3, O4 and O8), named as for customers.
+    "OrderCollection": Contract("ResourceCollectionOfOrder", COLLECTIONS_NS),
+    "SubscriptionCollection": Contract("ResourceCollectionOfSubscription", COLLECTIONS_NS),
+    "ProvisioningStatusCollection": Contract(
+        "ResourceCollectionOfOrderLineItemProvisioningStatus", COLLECTIONS_NS
+    ),
     "ErrorBody": Contract("ServiceFault", FAULTS_NS),
     "ThrottleBody": Contract("ThrottleFault", FAULTS_NS),
     "Order": Contract("Order", CONTRACTS_NS),
