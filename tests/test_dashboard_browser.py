@@ -180,4 +180,6 @@ def test_a_wrong_key_is_asked_again(scene: Scene) -> None:
     page.fill("#key-input", "wrong-" + uuid.uuid4().hex)
     page.click("#key-form button[type=submit]")
     sync_api.expect(page.locator("#key-error")).to_contain_text("refused")
+    # The status line says what it waits for, instead of staying at "Refresh…".
+    sync_api.expect(page.locator("#status")).to_have_text("Refresh: waiting for the admin key")
     scene.shot("dashboard-wrong-key")

@@ -65,7 +65,10 @@ async function action(label, fn) {
     await fn();
     setStatus(label + ": done");
   } catch (err) {
-    if (String(err.message).includes("admin key")) return;
+    if (String(err.message).includes("admin key")) {
+      setStatus(label + ": waiting for the admin key", true);  // the key dialog is open
+      return;
+    }
     setStatus(label + " failed: " + err.message, true);
   }
 }
