@@ -247,6 +247,30 @@ class TestFaults:
         as_json = api.get("/v1/customers", headers={"Accept": "application/json"})
         assert as_json.headers["content-type"].startswith("application/json")
 
+    def test_an_empty_partner_parameter_is_refused(self, api: Api, admin: Admin) -> None:
+        self._rule(admin, partner=api.partner_id, status=503)
+        _error(admin.request("DELETE", "/faults?partner="), 400, 800002)
+        _error(admin.request("GET", "/requests?partner=%20"), 400, 800002)
+        assert len(admin.ok("GET", "/faults")["items"]) == 1  # nothing was cleared
+
+    def test_a_customers_rule_is_its_partners_alone(self, api: Api, admin: Admin) -> None:
+        """Requests without a token, or from another partner, naming the customer neither fire
+        the rule nor use it up: the partner's own test gets its fault."""
+        customer = api.new_customer()
+        rule = self._rule(admin, customer=customer, status=503, times=1)
+        assert rule["partner"] == api.partner_id  # filled in from the customer
+        path = f"/v1/customers/{customer}"
+        _error(api.client.get(path), 401)
+        other = api.as_partner(str(uuid.uuid4()))
+        _error(other.get(path), 403)
+        [listed] = admin.ok("GET", "/faults")["items"]
+        assert (listed["seen"], listed["fired"]) == (0, 0)
+        _error(api.get(path), 503)
+        mismatch = admin.request(
+            "POST", "/faults", json={"customer": customer, "partner": str(uuid.uuid4())}
+        )
+        _error(mismatch, 400, 800002)
+
     def test_glob_route_and_other_partners_untouched(self, api: Api, admin: Admin) -> None:
         other = api.as_partner(str(uuid.uuid4()))
         self._rule(admin, partner=api.partner_id, route="/v1/customers*", status=502)
@@ -323,6 +347,43 @@ class TestRequestLog:
         assert post["requestId"] == post["responseHeaders"]["ms-requestid"]
         assert post["fault"] is None and post["replayed"] is False
         assert post["durationMs"] >= 0
+
+    def test_the_token_endpoints_credentials_never_reach_the_log(
+        self, api: Api, admin: Admin
+    ) -> None:
+        """A client secret sent to the token endpoint, and the token it answers, are replaced
+        in the stored entry; what else the request said stays readable."""
+        secret = "s3cret-" + uuid.uuid4().hex
+        answer = api.client.post(
+            f"/{api.partner_id}/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": str(uuid.uuid4()),
+                "client_secret": secret,
+                "scope": "https://api.partnercenter.microsoft.com/.default",
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        token = answer.json()["access_token"]
+        wrong = api.client.post(
+            f"/{api.partner_id}/oauth2/token",
+            data={"grant_type": "password", "client_id": "x", "password": secret},
+        )
+        assert wrong.status_code >= 400
+        items = admin.ok("GET", "/requests?limit=20")["items"]
+        logged = [i for i in items if "/oauth2/" in i["path"]]
+        assert len(logged) == 2
+        assert secret not in str(items) and token not in str(items)
+        entry = next(i for i in logged if i["status"] == 200)
+        assert "grant_type=client_credentials" in entry["requestBody"]
+        assert "client_secret=%3Credacted%3E" in entry["requestBody"]
+        assert '"access_token":"<redacted>"' in entry["responseBody"]
+        assert '"token_type":"Bearer"' in entry["responseBody"]
+        from partnercart.server.control.store import rows
+
+        with api.runtime.services.store.unit_of_work(write=False) as uow:
+            stored = b"".join(bytes(r[0]) for r in rows(uow, "SELECT body FROM control_requests"))
+        assert secret.encode() not in stored and token.encode() not in stored
 
     def test_faulted_requests_are_marked_and_partners_separated(
         self, api: Api, admin: Admin
@@ -438,6 +499,9 @@ class TestResetSeedViews:
     def test_bad_seed_changes_nothing(self, api: Api, admin: Admin) -> None:
         document = self._document(api.partner_id)
         document["partners"][0]["customers"][1]["customer"]["billingProfile"] = 5
+        body = _error(admin.request("POST", "/seed", json=document), 400, 800002)
+        assert body["data"] == ["$.partners[0].customers[1].customer.billingProfile"]
+        del document["partners"][0]["customers"][1]["customer"]["billingProfile"]  # missing
         body = _error(admin.request("POST", "/seed", json=document), 400, 800002)
         assert body["data"] == ["$.partners[0].customers[1].customer.billingProfile"]
         assert api.get("/v1/customers").json()["totalCount"] == 0

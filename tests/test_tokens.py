@@ -254,6 +254,12 @@ def bearer_without_token(api: Api) -> str:
     return "Bearer "
 
 
+def header_nested_too_deep(api: Api) -> str:
+    """JSON nested past the parser's depth, short enough to pass the length limit."""
+    deep = base64.urlsafe_b64encode(b"[" * 11_000).rstrip(b"=").decode()
+    return f"Bearer {deep}.e30.c2ln"
+
+
 BAD: list[tuple[str, Callable[[Api], str], int, str]] = [
     # (case, Authorization header, Partner Center code, words the description must contain)
     ("wrong_scheme", wrong_scheme, 400, "must use the Bearer scheme"),
@@ -261,6 +267,7 @@ BAD: list[tuple[str, Callable[[Api], str], int, str]] = [
     ("bearer_without_token", bearer_without_token, 400, "no token"),
     ("garbage", garbage, 400, "it is not a JWT"),
     ("garbage_three_parts", garbage_three_parts, 400, "header is not base64url-encoded JSON"),
+    ("header_nested_too_deep", header_nested_too_deep, 400, "header is not base64url-encoded"),
     ("alg_none", alg_none, 400, "algorithm 'none' is not accepted"),
     ("alg_none_spelled_oddly", alg_none_spelled_oddly, 400, "algorithm 'nOnE' is not accepted"),
     ("hs256_with_public_pem", hs256_with_public_pem, 400, "algorithm 'HS256' is not accepted"),

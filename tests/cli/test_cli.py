@@ -309,3 +309,20 @@ def test_a_request_file_in_utf16_is_read_and_one_that_is_not_text_is_bad_input(
     result = mocked(Script([]), "carts", "update", "c1", "k1", "--file", str(latin))
     assert result.exit_code == 6, result.output
     assert "is not UTF-8 text" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("reset", "--partner", ""),
+        ("faults", "clear", "--partner", " "),
+        ("faults", "list", "--partner", ""),
+    ],
+)
+def test_an_empty_partner_is_refused_not_read_as_every_partner(args: tuple[str, ...]) -> None:
+    """Left out, --partner means every partner; "$(...)" of a failed step gives "" instead."""
+    result = CliRunner().invoke(
+        main, ["control", "--url", "http://127.0.0.1:9", "--admin-key", "k", *args]
+    )
+    assert result.exit_code == 2, result.output
+    assert "--partner" in result.output and "is empty" in result.output

@@ -102,6 +102,14 @@ def _key(admin_key: str | None, data_dir: Path) -> str:
     return found
 
 
+def _partner_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--partner ""`` (what ``$(...)`` gives when the step before failed) is refused: left
+    out, the option means every partner, and a reset would delete them all."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("is empty; name a partner tenant id, or leave the option out")
+    return value
+
+
 def _print(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=False))
 
@@ -141,7 +149,9 @@ def _client(ctx: click.Context) -> ControlClient:
 
 
 @control.command()
-@click.option("--partner", default=None, help="Reset only this partner tenant.")
+@click.option(
+    "--partner", default=None, callback=_partner_option, help="Reset only this partner tenant."
+)
 @click.pass_context
 def reset(ctx: click.Context, partner: str | None) -> None:
     """Delete everything, or everything one partner tenant owns."""
@@ -233,7 +243,7 @@ def faults() -> None:
 
 
 @faults.command("list")
-@click.option("--partner", default=None)
+@click.option("--partner", default=None, callback=_partner_option)
 @click.pass_context
 def faults_list(ctx: click.Context, partner: str | None) -> None:
     """List the rules (spent ones too)."""
@@ -247,7 +257,9 @@ def faults_list(ctx: click.Context, partner: str | None) -> None:
     default="status",
     show_default=True,
 )
-@click.option("--partner", default=None, help="Only this partner tenant's calls.")
+@click.option(
+    "--partner", default=None, callback=_partner_option, help="Only this partner tenant's calls."
+)
 @click.option("--customer", default=None, help="Only calls on this customer.")
 @click.option("--method", default=None, help="Only this HTTP method.")
 @click.option("--route", default=None, help="A route template or glob (/v1/customers/*/carts*).")
@@ -288,7 +300,7 @@ def faults_delete(ctx: click.Context, rule_id: str) -> None:
 
 
 @faults.command("clear")
-@click.option("--partner", default=None)
+@click.option("--partner", default=None, callback=_partner_option)
 @click.pass_context
 def faults_clear(ctx: click.Context, partner: str | None) -> None:
     """Delete every rule (of one partner)."""
@@ -296,7 +308,7 @@ def faults_clear(ctx: click.Context, partner: str | None) -> None:
 
 
 @control.command()
-@click.option("--partner", default=None)
+@click.option("--partner", default=None, callback=_partner_option)
 @click.option("--limit", default=20, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print the full entries as JSON.")
 @click.pass_context

@@ -92,7 +92,11 @@ class FaultRule(msgspec.Struct, rename="camel", kw_only=True):
     ) -> bool:
         if self.partner is not None and self.partner != partner_id:
             return False
-        if self.customer is not None and (customer_id or "").lower() != self.customer:
+        if self.customer is not None and (
+            partner_id is None or (customer_id or "").lower() != self.customer
+        ):
+            # A customer's rule is for requests that name the customer with a valid token:
+            # one without (a 401 to be) neither fires it nor uses it up.
             return False
         if self.method is not None and self.method != method.upper():
             return False
@@ -218,6 +222,24 @@ def bump_version(uow: UnitOfWork) -> None:
 def version(uow: UnitOfWork) -> int:
     found = rows(uow, "SELECT version FROM control_versions WHERE name = 'faults'")
     return int(found[0][0]) if found else 0
+
+
+def owned(uow: UnitOfWork, rule: FaultRule) -> FaultRule:
+    """``rule`` with the partner of its customer filled in, when the customer exists: only
+    that partner's requests can then fire it (another partner's would be refused 403 by the
+    route, and must not use up the rule its test relies on). 400 when the rule names another
+    partner than the customer's."""
+    if rule.customer is None:
+        return rule
+    found = rows(uow, "SELECT partner_id FROM customers WHERE id = ?", (rule.customer,))
+    if not found:
+        return rule
+    owner = str(found[0][0])
+    if rule.partner is not None and rule.partner != owner:
+        raise _bad(
+            f"Customer {rule.customer} is not a customer of partner {rule.partner}.", "customer"
+        )
+    return msgspec.structs.replace(rule, partner=owner)
 
 
 def add(uow: UnitOfWork, rule: FaultRule, *, now: dt.datetime) -> None:

@@ -3,6 +3,8 @@ process writes to and reads from the same log."""
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from typing import Any
 
 import msgspec
@@ -91,11 +93,53 @@ def pack(request: StoredRequest) -> bytes:
     return _packer.encode(request)
 
 
+#: The token endpoint (``/{tenant}/oauth2/v2.0/token``, ``/{tenant}/oauth2/token``): its
+#: requests carry client secrets and its answers bearer tokens.
+_TOKEN_PATH = re.compile(r"/oauth2/(?:v2\.0/)?token/?$", re.IGNORECASE)
+#: Form fields of a token request that are credentials.
+SECRET_FIELDS = frozenset(
+    {"client_secret", "client_assertion", "assertion", "password", "refresh_token", "code"}
+)
+#: Members of a token answer that are credentials.
+TOKEN_FIELDS = frozenset({"access_token", "refresh_token", "id_token"})
+_REDACTED_TEXT = "<redacted>"
+
+
+def _form_redacted(body: bytes) -> bytes:
+    """A token request's form with its credentials' values replaced (the rest, such as
+    ``grant_type`` and ``scope``, kept for whoever reads the log)."""
+    try:
+        pairs = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+    except (UnicodeDecodeError, ValueError):
+        return _REDACTED
+    kept = [(k, _REDACTED_TEXT if k.lower() in SECRET_FIELDS else v) for k, v in pairs]
+    return urllib.parse.urlencode(kept).encode()
+
+
+def _answer_redacted(body: bytes) -> bytes:
+    """A token answer with its tokens replaced; an error answer is kept as it is."""
+    if not body:
+        return body
+    try:
+        document = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return _REDACTED
+    if not isinstance(document, dict):
+        return _REDACTED
+    return _json.encode(
+        {k: _REDACTED_TEXT if k.lower() in TOKEN_FIELDS else v for k, v in document.items()}
+    )
+
+
 def redacted(packed: bytes) -> bytes:
-    """A packed request as it is stored: its header lists through :func:`stored_headers`."""
+    """A packed request as it is stored: its header lists through :func:`stored_headers`, and
+    for the token endpoint the credentials in its bodies replaced."""
     request = _unpacker.decode(packed)
     request.request_headers = stored_headers(request.request_headers)
     request.response_headers = stored_headers(request.response_headers)
+    if _TOKEN_PATH.search(request.path):
+        request.request_body = _form_redacted(request.request_body)
+        request.response_body = _answer_redacted(request.response_body)
     return _packer.encode(request)
 
 

@@ -61,6 +61,16 @@ def _convert(value: Any, type_: type[Any], path: str) -> Any:
         raise BadRequest(f"{path}: {exc.message}", data=[where]) from None
 
 
+def _within(error: BadRequest, path: str) -> BadRequest:
+    """A use case's 400 about a body (``$.billingProfile``) as a 400 about that body's place in
+    the seed document (``$.partners[0].customers[1].customer.billingProfile``)."""
+    data = [
+        path + str(item)[1:] if isinstance(item, str) and item.startswith("$") else item
+        for item in error.data
+    ] or [path]
+    return BadRequest(f"{path}: {error.description}", code=error.code, data=data)
+
+
 def seed(
     uow: UnitOfWork, document: Any, *, clocks: ClockSource, services: Services
 ) -> dict[str, Any]:
@@ -82,12 +92,20 @@ def seed(
                 raise BadRequest(f"{cpath} needs a 'customer' body.", data=[cpath])
             count += 1
             body = _convert(item["customer"], Customer, f"{cpath}.customer")
-            customer = customers.create_customer(ctx, actor=actor, request=body)
+            try:
+                customer = customers.create_customer(ctx, actor=actor, request=body)
+            except BadRequest as exc:
+                raise _within(exc, f"{cpath}.customer") from None
             cart_ids = []
             for k, cart_doc in enumerate(_list(item.get("carts"), f"{cpath}.carts")):
                 count += 1
                 cart = _convert(cart_doc, Cart, f"{cpath}.carts[{k}]")
-                record = carts.create_cart(ctx, actor=actor, customer_id=customer.id, request=cart)
+                try:
+                    record = carts.create_cart(
+                        ctx, actor=actor, customer_id=customer.id, request=cart
+                    )
+                except BadRequest as exc:
+                    raise _within(exc, f"{cpath}.carts[{k}]") from None
                 cart_ids.append(record.id)
             if count > MAX_ITEMS:
                 raise BadRequest(f"A seed document may create at most {MAX_ITEMS} resources.")

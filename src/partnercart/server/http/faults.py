@@ -178,7 +178,7 @@ async def _fire(
     params: dict[str, str],
 ) -> FaultRule | None:
     partner_id: str | None = None
-    if any(r.partner is not None for r in live):
+    if any(r.partner is not None or r.customer is not None for r in live):
         try:
             actor = actor_from_header(runtime, scope["state"]["authorization"])
             partner_id = actor.partner_id

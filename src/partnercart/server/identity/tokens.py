@@ -123,7 +123,9 @@ def _header(token: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
         header = json.loads(raw)
-    except (ValueError, binascii.Error):  # also UnicodeDecodeError, JSONDecodeError
+    # ValueError covers UnicodeDecodeError and JSONDecodeError; RecursionError is JSON nested
+    # past the parser's depth (a header of ``[[[...`` fits within the token's length limit).
+    except (ValueError, binascii.Error, RecursionError):
         raise _reject("its header is not base64url-encoded JSON") from None
     if not isinstance(header, dict):
         raise _reject("its header is not a JSON object")

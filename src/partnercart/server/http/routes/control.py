@@ -69,8 +69,13 @@ def _partner(request: Request) -> str:
 
 def _query_partner(request: Request) -> str | None:
     value = request.query_params.get("partner")
-    if not value:
+    if value is None:
         return None
+    if not value.strip():  # not "every partner": a DELETE would clear them all
+        raise BadRequest(
+            "partner is empty: name a partner tenant id, or leave the parameter out.",
+            data=["partner"],
+        )
     if not is_guid(value):
         raise BadRequest(f"{value!r} is not a partner tenant id (a GUID).", data=["partner"])
     return value.lower()
@@ -293,8 +298,14 @@ async def add_fault(request: Request) -> Response:
         for route in getattr(request.scope.get("app"), "routes", ())
         if isinstance(route, Route) and not route.path.startswith("/_partnercart")
     ]
-    rule = faults.validate(spec, rule_id=str(uuid.uuid4()), now=now, templates=templates)
-    await in_unit_of_work(runtime, functools.partial(faults.add, rule=rule, now=now), write=True)
+    checked = faults.validate(spec, rule_id=str(uuid.uuid4()), now=now, templates=templates)
+
+    def store(uow: UnitOfWork) -> faults.FaultRule:
+        rule = faults.owned(uow, checked)
+        faults.add(uow, rule=rule, now=now)
+        return rule
+
+    rule = await in_unit_of_work(runtime, store, write=True)
     runtime.faults.invalidate()
     return _json(rule, 201)
 
