@@ -104,24 +104,47 @@ def load(uow: UnitOfWork, partner_id: str, *, frozen_at: dt.datetime | None) -> 
     return ClockState(frozen=False, offset=dt.timedelta(microseconds=value))
 
 
-def save(uow: UnitOfWork, partner_id: str, state: ClockState, *, now: dt.datetime) -> None:
+def _value(state: ClockState) -> int:
     if state.frozen:
         assert state.frozen_at is not None
-        value = to_micros(state.frozen_at)
-    else:
-        value = (state.offset // dt.timedelta(microseconds=1)) if state.offset else 0
-    updated = run(
+        return to_micros(state.frozen_at)
+    return (state.offset // dt.timedelta(microseconds=1)) if state.offset else 0
+
+
+def save(uow: UnitOfWork, partner_id: str, state: ClockState, *, now: dt.datetime) -> None:
+    # One statement (an update that found nothing, then an insert, lets two processes both
+    # insert: a unique violation on PostgreSQL).
+    run(
         uow,
-        "UPDATE control_clocks SET frozen = ?, value = ?, updated_at = ? WHERE partner_id = ?",
-        (state.frozen, value, to_micros(now), partner_id),
+        "INSERT INTO control_clocks (partner_id, frozen, value, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (partner_id) DO UPDATE SET frozen = excluded.frozen, "
+        "value = excluded.value, updated_at = excluded.updated_at",
+        (partner_id, state.frozen, _value(state), to_micros(now)),
     )
-    if updated.rowcount == 0:
-        run(
-            uow,
-            "INSERT INTO control_clocks (partner_id, frozen, value, updated_at) "
-            "VALUES (?, ?, ?, ?)",
-            (partner_id, state.frozen, value, to_micros(now)),
-        )
+
+
+def load_for_change(
+    uow: UnitOfWork, partner_id: str, *, frozen_at: dt.datetime | None, now: dt.datetime
+) -> ClockState:
+    """The partner's clock, its row locked until the unit of work ends (made first, with the
+    state the partner has without one, if there is none): two changes at once then apply one
+    after the other, instead of both starting from the same state and one being lost."""
+    default = _default(frozen_at)
+    run(
+        uow,
+        "INSERT INTO control_clocks (partner_id, frozen, value, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (partner_id) DO NOTHING",
+        (partner_id, default.frozen, _value(default), to_micros(now)),
+    )
+    found = rows(
+        uow,
+        "SELECT frozen, value FROM control_clocks WHERE partner_id = ?" + uow.dialect.for_update,
+        (partner_id,),
+    )
+    frozen, value = bool(found[0][0]), int(found[0][1])
+    if frozen:
+        return ClockState(frozen=True, frozen_at=from_micros(value))
+    return ClockState(frozen=False, offset=dt.timedelta(microseconds=value))
 
 
 def set_to(state: ClockState, moment: dt.datetime, base: Clock) -> ClockState:
@@ -171,6 +194,10 @@ class ClockSource:
     def state(self, uow: UnitOfWork, partner_id: str) -> ClockState:
         """The stored state, read now (no cache)."""
         return load(uow, partner_id, frozen_at=self.frozen_at)
+
+    def state_for_change(self, uow: UnitOfWork, partner_id: str) -> ClockState:
+        """The stored state with its row locked for a change (:func:`load_for_change`)."""
+        return load_for_change(uow, partner_id, frozen_at=self.frozen_at, now=self.base.now())
 
     def cached(self, partner_id: str) -> PartnerClock | None:
         """The partner's clock when the cached row is fresh; ``None`` when :meth:`for_partner`

@@ -214,9 +214,13 @@ def _from_row(row: tuple[object, ...]) -> FaultRule:
 
 
 def bump_version(uow: UnitOfWork) -> None:
-    updated = run(uow, "UPDATE control_versions SET version = version + 1 WHERE name = 'faults'")
-    if updated.rowcount == 0:
-        run(uow, "INSERT INTO control_versions (name, version) VALUES ('faults', 1)")
+    # One statement: an update that found no row followed by an insert lets two processes
+    # both insert (a unique violation on PostgreSQL).
+    run(
+        uow,
+        "INSERT INTO control_versions (name, version) VALUES ('faults', 1) "
+        "ON CONFLICT (name) DO UPDATE SET version = control_versions.version + 1",
+    )
 
 
 def version(uow: UnitOfWork) -> int:
@@ -284,8 +288,13 @@ def hit(uow: UnitOfWork, rule_ids: Iterable[str]) -> FaultRule | None:
     A spent rule (another process may still have it cached) neither counts nor fires."""
     fired_rule: FaultRule | None = None
     for rule_id in rule_ids:
+        # Locked until the unit of work ends (PostgreSQL; SQLite has one writer at a time):
+        # concurrent calls count one after the other, so a rule fires exactly ``times`` times.
         found = rows(
-            uow, "SELECT id, seen, fired, body FROM control_faults WHERE id = ?", (rule_id,)
+            uow,
+            "SELECT id, seen, fired, body FROM control_faults WHERE id = ?"
+            + uow.dialect.for_update,
+            (rule_id,),
         )
         if not found or _from_row(found[0]).spent:
             continue

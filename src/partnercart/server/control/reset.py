@@ -7,9 +7,17 @@ that add tables add one line here.
 
 from __future__ import annotations
 
+import sqlite3
+
+import psycopg
+
 from partnercart.server.control import faults
 from partnercart.server.control.store import run, table_exists
 from partnercart.server.storage.ports import UnitOfWork
+
+#: What a reset meets when a row that refers to one it deletes was committed meanwhile (a
+#: cart of a customer made by a request on another connection): the reset is run again.
+CONCURRENT_WRITE = (psycopg.IntegrityError, sqlite3.IntegrityError)
 
 #: (table, the column holding the partner tenant id), children first.
 TENANT_TABLES: tuple[tuple[str, str], ...] = (
@@ -28,6 +36,15 @@ TENANT_TABLES: tuple[tuple[str, str], ...] = (
 def reset(uow: UnitOfWork, *, partner_id: str | None = None) -> dict[str, int]:
     """Delete the rows (of one partner, or all); the number deleted per table."""
     deleted: dict[str, int] = {}
+    if uow.dialect.for_update and table_exists(uow, "customers"):
+        # PostgreSQL: no customer is added until the reset has committed (the table lock
+        # lets reads through), and the customers it deletes are locked first, so no request
+        # adds a cart, order or subscription to one of them meanwhile (each such insert checks
+        # its customer, and waits on this lock).
+        run(uow, "LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE")
+        where = "" if partner_id is None else " WHERE partner_id = ?"
+        params: tuple[str, ...] = () if partner_id is None else (partner_id,)
+        run(uow, f"SELECT id FROM customers{where}{uow.dialect.for_update}", params)
     for table, column in TENANT_TABLES:
         if not table_exists(uow, table):
             continue

@@ -23,7 +23,7 @@ from partnercart.schema.timefmt import format_timestamp, parse_timestamp
 from partnercart.server.control import clocks, faults, requestlog, reset, seed, views
 from partnercart.server.control.clocks import ClockState
 from partnercart.server.control.durations import parse_duration
-from partnercart.server.domain.errors import BadRequest, NotFound
+from partnercart.server.domain.errors import BadRequest, Conflict, NotFound
 from partnercart.server.domain.ids import is_guid
 from partnercart.server.http import media
 from partnercart.server.http.admin import require_admin
@@ -104,14 +104,28 @@ async def reset_partner(request: Request) -> Response:
     return await _reset(request, runtime, _partner(request))
 
 
+RESET_ATTEMPTS = 5
+
+
 async def _reset(request: Request, runtime: Runtime, partner_id: str | None) -> Response:
     # Entries still waiting belong to the time before the reset: this process writes its own
     # first; other processes are told to write theirs promptly, as for a reader (an entry of
     # theirs may still land after the reset, within a second or two).
     await parts_of(request).request_log_buffer.before_reading()
-    deleted = await in_unit_of_work(
-        runtime, functools.partial(reset.reset, partner_id=partner_id), write=True
-    )
+    for attempt in range(RESET_ATTEMPTS):
+        try:
+            deleted = await in_unit_of_work(
+                runtime, functools.partial(reset.reset, partner_id=partner_id), write=True
+            )
+            break
+        except reset.CONCURRENT_WRITE:
+            # A customer made on another connection while the reset ran got rows of its own
+            # before the reset reached it: nothing was deleted (the transaction rolled back);
+            # run it again, which finds those rows too.
+            if attempt == RESET_ATTEMPTS - 1:
+                raise Conflict(
+                    "The reset kept meeting writes of the same partner; retry it.", code=800064
+                ) from None
     runtime.clocks.invalidate(partner_id)
     runtime.faults.invalidate()
     return _json({"partner": partner_id, "deleted": deleted})
@@ -193,7 +207,7 @@ async def _change_clock(
     partner_id = _partner(request)
 
     def work(uow: UnitOfWork) -> ClockState:
-        state = change(runtime.clocks.state(uow, partner_id), runtime)
+        state = change(runtime.clocks.state_for_change(uow, partner_id), runtime)
         try:
             clocks.checked(state, runtime.clocks.base)
         except clocks.ClockOutOfRange as exc:  # refused before anything is saved
