@@ -441,3 +441,34 @@ def test_key_lookups_use_the_primary_key_even_in_a_generic_plan(pg_url: str) -> 
             plan = "\n".join(str(row[0]) for row in conn.execute("EXPLAIN " + sql, params))
             assert "_pkey" in plan or "uq_subscriptions_order_line" in plan, f"{name}:\n{plan}"
             assert "ix_" not in plan and "Seq Scan" not in plan, f"{name}:\n{plan}"
+
+
+def test_db_commands_on_a_branch_an_unreachable_database_and_a_missing_file(
+    tmp_path: Path,
+) -> None:
+    """`db upgrade` up one branch of the history and then the other stands at both (it
+    printed a traceback and exited 1 after applying the migration), `db current` says so, and
+    neither an unreachable server nor a mistyped file gets a traceback or a new empty file."""
+    from click.testing import CliRunner
+
+    from partnercart.cli.main import main as cli
+
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'branch.db'}"
+    for revision, shown in (("0002", "0002"), ("0003", "0002+0003"), ("head", migrate.head())):
+        done = runner.invoke(cli, ["db", "upgrade", "--database", url, "--revision", revision])
+        assert done.exit_code == 0, done.output
+        assert done.output.strip().endswith(f"at revision {shown}")
+    assert (
+        f"current: {migrate.head()};"
+        in runner.invoke(cli, ["db", "current", "--database", url]).output
+    )
+    typo = tmp_path / "typo.db"
+    missing = runner.invoke(cli, ["db", "current", "--database", f"sqlite:///{typo}"])
+    assert missing.exit_code == 1 and "no database at" in missing.output
+    assert not typo.exists()
+    down = runner.invoke(
+        cli, ["db", "current", "--database", "postgresql://postgres@127.0.0.1:1/nothing"]
+    )
+    assert down.exit_code == 1 and "cannot read the schema version" in down.output
+    assert isinstance(down.exception, SystemExit)  # a message, not a traceback

@@ -326,3 +326,21 @@ def test_an_empty_partner_is_refused_not_read_as_every_partner(args: tuple[str, 
     )
     assert result.exit_code == 2, result.output
     assert "--partner" in result.output and "is empty" in result.output
+
+
+def test_carts_seed_prints_the_carts_it_made_when_some_fail() -> None:
+    """Four carts made, one refused: the four ids still reach stdout, and the exit code and
+    stderr say what failed."""
+    made: list[str] = []
+
+    def created(request: httpx.Request) -> httpx.Response:
+        cart = json.loads(request.content) | {"id": f"cart-{len(made)}"}
+        made.append(cart["id"])
+        return httpx.Response(201, json=cart)
+
+    refused = json_response(400, {"code": 800002, "description": "no", "data": []})
+    script = Script([created, created, refused, created, created])
+    result = mocked(script, "carts", "seed", "c1", "--count", "5", "--concurrency", "1", "--json")
+    assert result.exit_code == 6, result.output
+    assert sorted(json.loads(result.stdout)) == sorted(made) and len(made) == 4
+    assert "4 of 5 carts created; 1 failed" in result.stderr

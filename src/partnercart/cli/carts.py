@@ -246,16 +246,23 @@ def seed(
         cart = cart_from_options(path, catalog_items, quantity, term, billing)
     except click.UsageError as exc:
         fail(exc.message, EXIT_USAGE)
-    ids = asyncio.run(_seed(conn, customer_id, cart, count, concurrency))
+    ids, errors = asyncio.run(_seed(conn, customer_id, cart, count, concurrency))
+    # The carts that were made are printed even when others failed: a script needs their ids
+    # to use them or clean them up.
     if conn.as_json:
         print_json(ids)
     else:
         print_table(f"{len(ids)} cart(s) created", ["cart"], [(i,) for i in ids])
+    if errors:
+        click.echo(f"{len(ids)} of {count} carts created; {len(errors)} failed", err=True)
+        raise errors[0]
 
 
 async def _seed(
     conn: Connection, customer_id: str, cart: Cart, count: int, concurrency: int
-) -> list[str]:
+) -> tuple[list[str], list[BaseException]]:
+    """The ids of the carts made, in request order, and the failures (the other requests
+    carry on after one fails)."""
     gate = asyncio.Semaphore(concurrency)
     ids: list[str | None] = [None] * count
     progress = Progress(
@@ -279,8 +286,4 @@ async def _seed(
 
             results = await asyncio.gather(*(one(n) for n in range(count)), return_exceptions=True)
     errors = [r for r in results if isinstance(r, BaseException)]
-    if errors:
-        done = sum(1 for i in ids if i)
-        click.echo(f"{done} of {count} carts created before the first failure", err=True)
-        raise errors[0]
-    return [i for i in ids if i is not None]
+    return [i for i in ids if i is not None], errors

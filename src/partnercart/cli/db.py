@@ -53,7 +53,17 @@ def upgrade(database: str | None, data_dir: Path, revision: str) -> None:
         migrate.upgrade(url, revision)
     except Exception as exc:
         raise click.ClickException(f"migration failed: {exc}") from exc
-    click.echo(f"{url}: at revision {migrate.current(url)}")
+    click.echo(f"{url}: at revision {_current(url)}")
+
+
+def _current(url: DatabaseUrl) -> str:
+    """The database's revision as text; a click error (no traceback) when it cannot be read."""
+    from partnercart.server.storage import migrate
+
+    try:
+        return migrate.current(url) or "empty"
+    except Exception as exc:  # a database that cannot be reached or read
+        raise click.ClickException(f"cannot read the schema version of {url}: {exc}") from exc
 
 
 @db.command()
@@ -64,7 +74,10 @@ def current(database: str | None, data_dir: Path) -> None:
     from partnercart.server.storage import migrate
 
     url = _url(database, data_dir)
-    click.echo(f"current: {migrate.current(url) or 'empty'}; latest: {migrate.head()}")
+    if url.engine == "sqlite" and not Path(url.target).exists():
+        # Asking must not make an empty file (which the next command would take as the data).
+        raise click.ClickException(f"no database at {url.target}: check --database or --data-dir")
+    click.echo(f"current: {_current(url)}; latest: {migrate.head()}")
 
 
 @db.command("seed")

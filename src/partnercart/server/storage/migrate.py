@@ -61,15 +61,17 @@ def downgrade(url: DatabaseUrl, revision: str) -> None:
 
 
 def current(url: DatabaseUrl) -> str | None:
-    """The revision the database is at, or ``None`` before the first migration."""
+    """The revision the database is at, or ``None`` before the first migration. A database
+    taken up one branch of the history and then the other (``--revision 0002``, then
+    ``0003``) stands at both until the merge: ``0002+0003``."""
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine, pool
 
     engine = create_engine(url.sqlalchemy(), poolclass=pool.NullPool)
     try:
         with engine.connect() as conn:
-            rev: str | None = MigrationContext.configure(conn).get_current_revision()
-            return rev
+            heads = MigrationContext.configure(conn).get_current_heads()
+            return "+".join(sorted(heads)) or None
     finally:
         engine.dispose()
 
