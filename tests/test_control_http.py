@@ -158,6 +158,17 @@ class TestClock:
         cart = new_cart(api, api.new_customer())
         assert cart["creationTimestamp"].startswith(f"{start}T00:00:00")
 
+    def test_a_running_clock_set_to_the_calendars_edge_is_refused(
+        self, api: Api, admin: Admin
+    ) -> None:
+        """A running clock keeps an offset from the base clock, which an instant at the edge
+        of the calendar cannot even be subtracted from: still a 400, not a 500."""
+        path = f"/partners/{api.partner_id}/clock"
+        for now in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+            refused = _error(admin.request("PUT", path, json={"now": now, "frozen": False}), 400)
+            assert "outside the instants a clock may show" in refused["description"]
+        assert admin.ok("GET", path)["stored"] is False
+
     def test_the_last_allowed_instant_still_serves_carts(self, api: Api, admin: Admin) -> None:
         path = f"/partners/{api.partner_id}/clock"
         admin.ok("PUT", path, json={"now": "9000-01-01T00:00:00Z", "frozen": True})

@@ -9,7 +9,7 @@ clients share both and differ only in how they send bytes and sleep.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -114,18 +114,6 @@ def snapshot(op: Operation[T]) -> Operation[T]:
     return dataclasses.replace(op, body=None, raw_body=codec.encode(op.body))
 
 
-def _set_headers(headers: dict[str, str], extra: Iterable[tuple[str, str]]) -> None:
-    """Set each of ``extra`` on ``headers``, replacing a header of the same name in any casing
-    (HTTP header names are case-insensitive; two ``MS-CorrelationId`` lines would go out)."""
-    names = {name.lower(): name for name in headers}
-    for name, value in extra:
-        existing = names.get(name.lower())
-        if existing is not None:
-            del headers[existing]
-        headers[name] = value
-        names[name.lower()] = name
-
-
 def build_request(
     op: Operation[Any],
     *,
@@ -137,19 +125,23 @@ def build_request(
     extra_headers: Mapping[str, str] | None = None,
     timeout: httpx.Timeout | None = None,
 ) -> httpx.Request:
-    headers = {
-        "Accept": "application/json",
-        "Authorization": f"Bearer {token}",
-        "MS-RequestId": request_id,
-        "MS-CorrelationId": correlation_id,
-        "MS-PartnerCenter-Client": CLIENT_NAME,
-        "User-Agent": CLIENT_NAME,
-    }
+    # httpx.Headers: a header given again in any casing replaces the one before (two
+    # ``MS-CorrelationId`` lines would go out otherwise).
+    headers = httpx.Headers(
+        {
+            "Accept": "application/json",
+            "Authorization": f"Bearer {token}",
+            "MS-RequestId": request_id,
+            "MS-CorrelationId": correlation_id,
+            "MS-PartnerCenter-Client": CLIENT_NAME,
+            "User-Agent": CLIENT_NAME,
+        }
+    )
     if locale:
         headers["X-Locale"] = locale
     if extra_headers:
-        _set_headers(headers, extra_headers.items())
-    _set_headers(headers, op.headers)
+        headers.update(extra_headers)
+    headers.update(op.headers)
     content = encode_body(op)
     if content is not None:
         headers["Content-Type"] = "application/json"

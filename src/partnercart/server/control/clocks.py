@@ -96,9 +96,12 @@ def load(uow: UnitOfWork, partner_id: str, *, frozen_at: dt.datetime | None) -> 
     found = rows(
         uow, "SELECT frozen, value FROM control_clocks WHERE partner_id = ?", (partner_id,)
     )
-    if not found:
-        return _default(frozen_at)
-    frozen, value = bool(found[0][0]), int(found[0][1])
+    return _state(found[0]) if found else _default(frozen_at)
+
+
+def _state(row: tuple[object, ...]) -> ClockState:
+    """A stored ``(frozen, value)`` row as the clock it describes (:func:`_value` backwards)."""
+    frozen, value = bool(row[0]), int(str(row[1]))
     if frozen:
         return ClockState(frozen=True, frozen_at=from_micros(value))
     return ClockState(frozen=False, offset=dt.timedelta(microseconds=value))
@@ -141,10 +144,7 @@ def load_for_change(
         "SELECT frozen, value FROM control_clocks WHERE partner_id = ?" + uow.dialect.for_update,
         (partner_id,),
     )
-    frozen, value = bool(found[0][0]), int(found[0][1])
-    if frozen:
-        return ClockState(frozen=True, frozen_at=from_micros(value))
-    return ClockState(frozen=False, offset=dt.timedelta(microseconds=value))
+    return _state(found[0])
 
 
 def set_to(state: ClockState, moment: dt.datetime, base: Clock) -> ClockState:

@@ -7,17 +7,9 @@ that add tables add one line here.
 
 from __future__ import annotations
 
-import sqlite3
-
-import psycopg
-
 from partnercart.server.control import faults
 from partnercart.server.control.store import run, table_exists
 from partnercart.server.storage.ports import UnitOfWork
-
-#: What a reset meets when a row that refers to one it deletes was committed meanwhile (a
-#: cart of a customer made by a request on another connection): the reset is run again.
-CONCURRENT_WRITE = (psycopg.IntegrityError, sqlite3.IntegrityError)
 
 #: (table, the column holding the partner tenant id), children first.
 TENANT_TABLES: tuple[tuple[str, str], ...] = (

@@ -6,12 +6,14 @@ import sqlite3
 
 import psycopg
 
+#: A constraint broken: a bug, or a row another connection deleted meanwhile (a foreign key,
+#: under a reset; the reset itself is run again when it meets one).
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
 #: the driver errors :func:`unavailable` sorts; the HTTP layer registers a handler for each
 DRIVER_ERRORS: tuple[type[Exception], ...] = (
     sqlite3.OperationalError,
     psycopg.OperationalError,
-    sqlite3.IntegrityError,
-    psycopg.IntegrityError,
+    *INTEGRITY_ERRORS,
 )
 
 

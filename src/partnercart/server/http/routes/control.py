@@ -30,6 +30,7 @@ from partnercart.server.http.admin import require_admin
 from partnercart.server.http.calls import in_unit_of_work
 from partnercart.server.http.parts import parts_of
 from partnercart.server.runtime import Runtime
+from partnercart.server.storage.failures import INTEGRITY_ERRORS
 from partnercart.server.storage.ports import UnitOfWork
 
 T = TypeVar("T")
@@ -118,7 +119,7 @@ async def _reset(request: Request, runtime: Runtime, partner_id: str | None) -> 
                 runtime, functools.partial(reset.reset, partner_id=partner_id), write=True
             )
             break
-        except reset.CONCURRENT_WRITE:
+        except INTEGRITY_ERRORS:
             # A customer made on another connection while the reset ran got rows of its own
             # before the reset reached it: nothing was deleted (the transaction rolled back);
             # run it again, which finds those rows too.
@@ -235,6 +236,9 @@ class SetClock(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 def _instant(text: str) -> dt.datetime:
+    """The instant asked for, in UTC, if a clock may show it: checked here as well as after
+    the change (:func:`_change_clock`), because an instant at the calendar's edge cannot even
+    be subtracted from the base clock to make a running clock's offset."""
     try:
         moment = parse_timestamp(text)
     except (ValueError, TypeError):

@@ -66,7 +66,7 @@ def billing_type(request: Request) -> BillingCycle | None:
 _NO_BODY = 'Checkout takes no body: send none, or the string "success".'
 
 
-def _xml_string(data: bytes, charset: str | None) -> str | None:
+def _xml_string(data: bytes, charset: str | None) -> str:
     """The string an XML checkout body holds: what a DataContract serializer writes for one
     (``<string xmlns="http://schemas.microsoft.com/2003/10/Serialization/">success</string>``)."""
     root = parse_tree(data, charset=charset)
