@@ -312,6 +312,9 @@ def test_10016_custom_term_end_date_on_a_product_without_one(
         ("P1Y", "2026-02-28T00:00:00Z"),  # in the past
         ("P1Y", "2026-03-01T00:00:00Z"),  # today
         ("P1Y", "2027-03-31T00:00:00Z"),  # after the first term (ends 2027-02-28)
+        # At the edges of the calendar, an offset puts the UTC day outside it (these were 500s).
+        ("P1M", "9999-12-31T23:59:59-08:00"),
+        ("P1Y", "0001-01-01T00:00:00+08:00"),
     ],
 )
 def test_10017_custom_term_end_date_rules(api: Api, us: str, term: str, end: str) -> None:

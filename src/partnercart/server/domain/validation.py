@@ -261,7 +261,10 @@ def _custom_term_end(line: CartLineItem, offer: Offer, term: Term | None, ctx: C
         )
     if wanted.tzinfo is None:
         wanted = wanted.replace(tzinfo=dt.UTC)
-    day = wanted.astimezone(dt.UTC).date()
+    try:
+        day = wanted.astimezone(dt.UTC).date()
+    except OverflowError:  # its UTC day is before 0001-01-01 or after 9999-12-31
+        day = wanted.date()  # outside any first term all the same
     start = ctx.now.astimezone(dt.UTC).date()
     first_term_end = _add_months(start, months) - dt.timedelta(days=1)
     info = {"termStartDate": _stamp(start), "termEndDate": _stamp(first_term_end)}
