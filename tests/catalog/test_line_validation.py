@@ -491,6 +491,27 @@ def test_savings_plan_commitment(api: Api, us: str) -> None:
     assert errors(cart) == [10010, 10010, 10000]
 
 
+def test_savings_plan_commitment_too_large_to_price(api: Api, us: str) -> None:
+    """A commitment past the maximum is 10010: at 1e308 an hour the price was infinite and went
+    out as ``"price": null`` (and the order's total as 0.0)."""
+    context = {"scope": "shared", "subscriptionId": AZURE_SUB}
+    cart = create(
+        api,
+        us,
+        savings(context, amount=1e308, grain="hourly"),
+        savings(context, amount=1e9 + 1, grain="hourly"),
+        savings(context, amount=1e9, grain="hourly"),
+    )
+    assert errors(cart) == [10010, 10010, None]
+    too_large = cart["lineItems"][0]
+    assert "pricing" not in too_large
+    assert too_large["error"]["additionalInformation"] == {
+        "maximumPurchaseCommitment": 1e9,
+        "grain": "hourly",
+    }
+    assert cart["lineItems"][2]["pricing"]["extendedPrice"] == 1e9 * 730 * 12
+
+
 # Legacy offers and nested add-ons.
 
 

@@ -50,6 +50,9 @@ MAX_ADDITIONAL_RESELLERS = 5
 LICENSE_BASED = "OnlineServicesNCE"
 SCOPES = ("shared", "single")
 HOURS_PER_MONTH = 730  # the Azure convention for monthly hours
+#: The largest purchase commitment (per grain) a line may name. Far above any real purchase, and
+#: low enough that every price worked out from it is a finite number (JSON has no infinity).
+MAX_PURCHASE_COMMITMENT = 1e9
 _CATALOG_ITEM = re.compile(r"^[A-Za-z0-9]+:[A-Za-z0-9]+:[A-Za-z0-9]+$")
 _DURATION = re.compile(r"^P(\d+)([MY])$")
 
@@ -341,6 +344,12 @@ def _commitment(line: CartLineItem, offer: Offer, ctx: CartContext) -> None:
             f"Catalog item ID {offer.catalog_item_id} needs purchaseCommitment.amount of at "
             f"least {floor} ({grain}).",
             {"minimumPurchaseCommitment": floor, "grain": grain},
+        )
+    if commitment.amount > MAX_PURCHASE_COMMITMENT:
+        raise LineProblem(
+            INVALID_INPUT,
+            f"purchaseCommitment.amount may be at most {MAX_PURCHASE_COMMITMENT:.0f} ({grain}).",
+            {"maximumPurchaseCommitment": MAX_PURCHASE_COMMITMENT, "grain": grain},
         )
     if commitment.grain is not None and commitment.grain.lower() != grain.lower():
         raise LineProblem(
