@@ -182,6 +182,35 @@ def test_billing_type_filter(db_api: Api) -> None:
     assert bad.status_code == 400 and bad.json()["code"] == 900126
 
 
+def test_query_parameter_names_match_in_any_case(api: Api, clock: ManualClock) -> None:
+    """As on the catalog routes (and in ASP.NET's model binding): ``billingtype=`` is
+    ``billingType=``. They were matched exactly, so another casing was silently ignored and the
+    answer was the unfiltered list, or the order without prices."""
+    customer = api.new_customer()
+    orders = _checkout(api, customer, [MONTHLY, ONE_TIME])
+    ids = {o["billingCycle"]: o["id"] for o in orders}
+    clock.advance(DELAY)  # provisioned: the subscriptions exist
+    path = f"/v1/customers/{customer}/orders"
+    for name in ("billingtype", "BillingType", "BILLINGTYPE"):
+        got = api.get(path, params={name: "OneTime"}).json()
+        assert [o["id"] for o in got["items"]] == [ids["one_time"]], name
+    bad = api.get(path, params={"billingtype": "weekly"})
+    assert bad.status_code == 400 and bad.json()["data"] == ["billingType"]
+    for name in ("Include_Price", "INCLUDE_PRICE"):
+        for target in (f"{path}/{ids['monthly']}", path):
+            got = api.get(target, params={name: "True"}).json()
+            order = got["items"][0] if "items" in got else got
+            assert "totalPrice" in order, (name, target)
+    subscriptions = f"/v1/customers/{customer}/subscriptions"
+    for name in ("Order_Id", "ORDER_ID"):
+        got = api.get(subscriptions, params={name: ids["monthly"]}).json()
+        assert [s["orderId"] for s in got["items"]] == [ids["monthly"]], name
+        assert got["links"]["self"]["uri"] == f"{subscriptions[3:]}?order_id={ids['monthly']}"
+    # A repeated parameter: the first counts, in any casing.
+    got = api.get(f"{path}?billingType=monthly&BILLINGTYPE=OneTime").json()
+    assert [o["id"] for o in got["items"]] == [ids["monthly"]]
+
+
 def test_cancel_a_one_time_order(db_api: Api, clock: ManualClock) -> None:
     api = db_api
     customer = api.new_customer()

@@ -13,16 +13,8 @@ from partnercart.server.domain.carts import Actor
 from partnercart.server.http import media
 from partnercart.server.http.auth import authenticate
 from partnercart.server.http.calls import call, runtime_of
+from partnercart.server.http.query import query_param
 from partnercart.server.services import catalog
-
-
-def _param(request: Request, name: str) -> str | None:
-    """A query parameter, its name matched case-insensitively (``targetview`` works too)."""
-    wanted = name.lower()
-    for key, value in request.query_params.multi_items():
-        if key.lower() == wanted:
-            return value
-    return None
 
 
 async def _browse(
@@ -31,7 +23,7 @@ async def _browse(
     media.negotiate(request)
     customer_id = request.path_params.get("customer_id")
     if customer_id is None:
-        where = catalog.market(_param(request, "country"))
+        where = catalog.market(query_param(request, "country"))
         body = browse(runtime_of(request).services.catalog, where=where, **kwargs)
     else:
         body = await call(
@@ -48,8 +40,8 @@ async def _browse(
 
 async def list_products(request: Request) -> Response:
     actor = authenticate(request)
-    view = catalog.target_view(_param(request, "targetView"))
-    segment = catalog.target_segment(_param(request, "targetSegment"))
+    view = catalog.target_view(query_param(request, "targetView"))
+    segment = catalog.target_segment(query_param(request, "targetSegment"))
     return await _browse(request, actor, catalog.list_products, view=view, segment=segment)
 
 
@@ -62,7 +54,7 @@ async def get_product(request: Request) -> Response:
 
 async def list_skus(request: Request) -> Response:
     actor = authenticate(request)
-    segment = catalog.target_segment(_param(request, "targetSegment"))
+    segment = catalog.target_segment(query_param(request, "targetSegment"))
     return await _browse(
         request,
         actor,
@@ -85,7 +77,7 @@ async def get_sku(request: Request) -> Response:
 
 async def list_availabilities(request: Request) -> Response:
     actor = authenticate(request)
-    segment = catalog.target_segment(_param(request, "targetSegment"))
+    segment = catalog.target_segment(query_param(request, "targetSegment"))
     return await _browse(
         request,
         actor,

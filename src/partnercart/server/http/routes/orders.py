@@ -23,6 +23,7 @@ from partnercart.server.domain.errors import BadRequest
 from partnercart.server.http import media
 from partnercart.server.http.auth import authenticate
 from partnercart.server.http.calls import call, write
+from partnercart.server.http.query import query_param
 from partnercart.server.services import checkout, orders
 
 _CYCLES = {enum_key(c.value): c for c in BillingCycle} | {enum_key(c.name): c for c in BillingCycle}
@@ -34,7 +35,7 @@ def _as_bytes(body: bytes) -> bytes:
 
 def include_price(request: Request) -> bool:
     """``include_price=True|False`` in any casing (the .NET SDK sends ``True``/``False``)."""
-    raw = request.query_params.get("include_price")
+    raw = query_param(request, "include_price")
     if raw is None or raw.strip() == "":
         return False
     text = raw.strip().lower()
@@ -50,7 +51,7 @@ def include_price(request: Request) -> bool:
 def billing_type(request: Request) -> BillingCycle | None:
     """``billingType`` in any spelling: ``OneTime``, ``onetime``, ``one_time``, ``Monthly``, or
     the enum's number."""
-    raw = request.query_params.get("billingType")
+    raw = query_param(request, "billingType")
     if raw is None or raw.strip() == "":
         return None
     text = raw.strip()
@@ -176,7 +177,7 @@ async def patch_order(request: Request) -> Response:
 async def list_subscriptions(request: Request) -> Response:
     actor = authenticate(request)
     media.negotiate(request)
-    order_id = request.query_params.get("order_id") or None
+    order_id = query_param(request, "order_id") or None
     customer_id = request.path_params["customer_id"]
     items = await call(
         request,
