@@ -482,3 +482,35 @@ def test_order_collections_are_named_like_the_customer_collection(api: Any) -> N
         )
         as_json = api.get(f"/v1/customers/{customer}/{path}").json()
         assert xmlcodec.decode_response(answer.content, type_).total_count == as_json["totalCount"]
+
+
+def test_catalog_collections_are_named_like_the_other_collections(api: Any) -> None:
+    """The catalog lists (reference §2, K1, K3, K5: collections of Product, Sku, Availability)
+    are ResourceCollectionOf<T> in XML like every other list; they were ``<ProductCollection>``
+    and the like in the contracts namespace, names no DataContract client would look for."""
+    from partnercart.schema.catalog import (
+        AvailabilityCollection,
+        ProductCollection,
+        SkuCollection,
+    )
+
+    customer = api.new_customer()
+    xml = {"Accept": "application/xml"}
+    sku = "/products/CFQ7TTC0LFLZ/skus/0002"
+    for path, item, type_ in [
+        ("/products?country=US&targetView=OnlineServices", "Product", ProductCollection),
+        ("/products/CFQ7TTC0LFLZ/skus?country=US", "Sku", SkuCollection),
+        (f"{sku}/availabilities?country=US", "Availability", AvailabilityCollection),
+    ]:
+        for prefix in ("/v1", f"/v1/customers/{customer}"):
+            answer = api.get(prefix + path, headers=xml)
+            assert answer.status_code == 200, answer.text
+            root = f"ResourceCollectionOf{item}"
+            assert answer.content.startswith(f"<{root} ".encode()), answer.content[:80]
+            assert (
+                b'xmlns="http://schemas.datacontract.org/2004/07/Microsoft.Partner.Core.Collections"'
+                in answer.content[:300]
+            )
+            as_json = api.get(prefix + path).json()
+            decoded = xmlcodec.decode_response(answer.content, type_)
+            assert decoded.total_count == as_json["totalCount"] > 0

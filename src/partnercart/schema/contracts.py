@@ -50,6 +50,10 @@ CONTRACTS: dict[str, Contract] = {
     "ProvisioningStatusCollection": Contract(
         "ResourceCollectionOfOrderLineItemProvisioningStatus", COLLECTIONS_NS
     ),
+    # The catalog lists (K1, K3, K5), likewise.
+    "ProductCollection": Contract("ResourceCollectionOfProduct", COLLECTIONS_NS),
+    "SkuCollection": Contract("ResourceCollectionOfSku", COLLECTIONS_NS),
+    "AvailabilityCollection": Contract("ResourceCollectionOfAvailability", COLLECTIONS_NS),
     "ErrorBody": Contract("ServiceFault", FAULTS_NS),
     "ThrottleBody": Contract("ThrottleFault", FAULTS_NS),
     "Order": Contract("Order", CONTRACTS_NS),
