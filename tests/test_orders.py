@@ -281,6 +281,12 @@ def test_cancel_refusals(api: Api, clock: ManualClock) -> None:
     )
     wrong_offer = {"status": "cancelled", "lineItems": [{"lineItemNumber": 0, "offerId": "X"}]}
     assert refused(path, wrong_offer) == (400, 800004)
+    # A line without its number says so (the description read "Line item number None").
+    unnumbered = _patch(api, path, {"status": "cancelled", "lineItems": [{"offerId": "X"}]})
+    assert (unnumbered.status_code, unnumbered.json()["code"]) == (400, 800071)
+    assert unnumbered.json()["data"] == ["$.lineItems[0].lineItemNumber"]
+    assert "None" not in unnumbered.json()["description"]
+    assert "lineItemNumber" in unnumbered.json()["description"]
     assert refused(path, {"billingCycle": "annual"}) == (400, 800002)
     assert refused(path, {"id": "000000000000", "status": "cancelled"}) == (400, 800002)
     clock.advance(dt.timedelta(days=30, seconds=1))

@@ -506,9 +506,16 @@ def cancellable_lines(
     if not requested:
         return sorted(offers)
     numbers: list[int] = []
-    for item in requested:
+    for place, item in enumerate(requested):
         number = item.line_item_number
-        if number is None or number not in offers:
+        if number is None:
+            raise BadRequest(
+                f"Line item {place} of the request names no lineItemNumber; name the line "
+                f"items of order {record.id} to cancel (0 to {len(offers) - 1}), or none for all.",
+                code=800071,
+                data=[f"$.lineItems[{place}].lineItemNumber"],
+            )
+        if number not in offers:
             raise BadRequest(
                 f"Line item number {number} is not in order {record.id}: it must be between 0 "
                 f"and {len(offers) - 1}.",
