@@ -78,6 +78,41 @@ def test_target_segment_filters_products_skus_and_availabilities(api: Api) -> No
     assert [a["id"] for a in german["items"]] == ["CFQ7TTC0K4TS"]
 
 
+def test_a_filtered_list_links_to_itself_with_its_filter(api: Api) -> None:
+    """The published availability list (get-a-list-of-availabilities-for-a-sku.md) keeps its
+    segment in ``links.self``: ``…/availabilities?country=US&targetSegment=commercial``. The
+    filter was dropped, so following the link listed every segment."""
+    sku = "/products/CFQ7TTC0LFLZ/skus/0002"
+    customer = api.new_customer("US")
+    for path, expected in [
+        (
+            "/products?country=US&targetView=OnlineServices&TargetSegment=Education",
+            "/products?targetView=OnlineServices&country=US&targetSegment=education",
+        ),
+        (
+            "/products/CFQ7TTC0LFLZ/skus?country=us&targetSegment=education",
+            "/products/CFQ7TTC0LFLZ/skus?country=US&targetSegment=education",
+        ),
+        (
+            f"{sku}/availabilities?country=US&targetSegment=commercial",
+            f"{sku}/availabilities?country=US&targetSegment=commercial",
+        ),
+        (f"{sku}/availabilities?country=US", f"{sku}/availabilities?country=US"),
+        (
+            f"/customers/{customer}{sku}/availabilities?targetSegment=education",
+            f"/customers/{customer}{sku}/availabilities?targetSegment=education",
+        ),
+        (
+            f"/customers/{customer}/products?targetView=OnlineServices&targetSegment=education",
+            f"/customers/{customer}/products?targetView=OnlineServices&targetSegment=education",
+        ),
+    ]:
+        body = ok(api, f"/v1{path}")
+        assert body["links"]["self"]["uri"] == expected, path
+        # Following the link gives the same list.
+        assert ok(api, f"/v1{expected}")["items"] == body["items"], path
+
+
 def test_product_sku_and_availability_by_id(api: Api) -> None:
     p, s, a = BUSINESS
     product = ok(api, f"/v1/products/{p}?country=US")

@@ -57,8 +57,13 @@ class Market:
     country: str
     base: str = ""
 
-    def uri(self, path: str) -> str:
-        return f"{self.base}{path}" if self.base else f"{path}?country={self.country}"
+    def uri(self, path: str, **query: str | None) -> str:
+        """A link to ``path`` here: ``?country=`` on the partner catalog, then the query
+        parameters given (those that are not ``None``), so a filtered list links to itself."""
+        params = [] if self.base else [("country", self.country)]
+        params += [(name, value) for name, value in query.items() if value is not None]
+        text = "&".join(f"{name}={value}" for name, value in params)
+        return f"{self.base}{path}?{text}" if text else f"{self.base}{path}"
 
 
 def market(country: str | None) -> Market:
@@ -126,8 +131,12 @@ def list_products(
         for p in catalog.products_in(where.country)
         if view in p.target_views and catalog.skus_in(p, where.country, segment)
     ]
-    path = f"/products?targetView={view}"
-    uri = f"{where.base}{path}" if where.base else f"{path}&country={where.country}"
+    # targetView comes first, then the country, as these links always were.
+    uri = f"{where.base}/products?targetView={view}"
+    if not where.base:
+        uri += f"&country={where.country}"
+    if segment is not None:
+        uri += f"&targetSegment={segment}"
     return render.products(items, uri)
 
 
@@ -143,7 +152,7 @@ def list_skus(
         render.sku(product, s, where.country, where.base)
         for s in catalog.skus_in(product, where.country, segment)
     ]
-    return render.skus(items, where.uri(f"/products/{product.id}/skus"))
+    return render.skus(items, where.uri(f"/products/{product.id}/skus", targetSegment=segment))
 
 
 def get_sku(catalog: Catalog, *, where: Market, product_id: str, sku_id: str) -> Sku:
@@ -165,7 +174,8 @@ def list_availabilities(
         for a in catalog.availabilities_in(sku, where.country, segment)
     ]
     return render.availabilities(
-        items, where.uri(f"/products/{product.id}/skus/{sku.id}/availabilities")
+        items,
+        where.uri(f"/products/{product.id}/skus/{sku.id}/availabilities", targetSegment=segment),
     )
 
 
