@@ -180,6 +180,11 @@ def test_billing_type_filter(db_api: Api) -> None:
     assert api.get(path, params={"billingType": "triennial"}).json()["totalCount"] == 0
     bad = api.get(path, params={"billingType": "weekly"})
     assert bad.status_code == 400 and bad.json()["code"] == 900126
+    # The enum's number is in ASCII digits, as .NET parses it: "٤" (Arabic-Indic four) is no
+    # number (it was taken for 4, one_time).
+    for text in ("\u0664", "\uff14", "99"):
+        bad = api.get(path, params={"billingType": text})
+        assert bad.status_code == 400 and bad.json()["code"] == 900126, text
 
 
 def test_query_parameter_names_match_in_any_case(api: Api, clock: ManualClock) -> None:

@@ -56,7 +56,7 @@ def billing_type(request: Request) -> BillingCycle | None:
         return None
     text = raw.strip()
     members = list(BillingCycle)
-    if text.isdigit() and int(text) < len(members):
+    if text.isascii() and text.isdigit() and int(text) < len(members):
         return members[int(text)]
     found = _CYCLES.get(enum_key(text))
     if found is None:
