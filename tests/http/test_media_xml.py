@@ -143,6 +143,36 @@ def test_unsupported_request_media_is_415(api: Any, header: str, needle: str) ->
     assert needle in body.description
 
 
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "GZIP, identity"])
+def test_compressed_request_bodies_are_415(api: Any, coding: str) -> None:
+    """A body sent with a Content-Encoding is refused as such (RFC 9110 15.5.16), not read as
+    JSON and refused as "invalid character at line 1, column 1"; nothing is created."""
+    import gzip
+
+    customer = api.new_customer()
+    body = b'{"lineItems": []}'
+    response = api.post(
+        carts_path(customer),
+        content=gzip.compress(body),
+        headers={"Content-Type": "application/json", "Content-Encoding": coding},
+    )
+    assert response.status_code == 415, response.text
+    assert "Content-Encoding" in fault(response).description
+    checkout = api.post(
+        f"{carts_path(customer)}/00000000-0000-0000-0000-000000000000/checkout",
+        content=gzip.compress(b'"success"'),
+        headers={"Content-Type": "application/json", "Content-Encoding": coding},
+    )
+    assert checkout.status_code == 415, checkout.text
+    # identity is no coding at all.
+    plain = api.post(
+        carts_path(customer),
+        content=body,
+        headers={"Content-Type": "application/json", "Content-Encoding": "identity"},
+    )
+    assert plain.status_code == 201, plain.text
+
+
 def test_xml_customer_create(api: Any) -> None:
     customer = codec.decode_request(_customer_json(), Customer)
     response = api.post(

@@ -66,7 +66,15 @@ async def read_body(request: Request) -> bytes:
 
 def content_type(request: Request) -> tuple[str, str | None]:
     """The body's media type and charset (``None`` when not given); a body without
-    Content-Type is read as JSON. 415 for anything else, or for a charset Python lacks."""
+    Content-Type is read as JSON. 415 for anything else, for a charset Python lacks, or for a
+    body with a Content-Encoding (compressed)."""
+    coding = request.headers.get("content-encoding")
+    if coding is not None and any(
+        part.strip().lower() not in ("", "identity") for part in coding.split(",")
+    ):
+        raise UnsupportedMediaType(
+            f"Content-Encoding {coding.strip()!r} is not supported; send the body uncompressed."
+        )
     raw = request.headers.get("content-type")
     if not raw or not raw.strip():
         return DEFAULT_TYPE, None
