@@ -350,6 +350,20 @@ class TestErrors:
         error = self.assert_error(response, 400, 800002)
         assert "line 2" in error["description"]
 
+    def test_a_number_too_large_for_a_double_says_where(self, api: Api) -> None:
+        """1e400 is valid JSON syntax but no double; the description named the place as
+        ``$[...][0][...]``. It names the number and its line and column now."""
+        customer = api.new_customer()
+        response = api.post(
+            f"/v1/customers/{customer}/carts",
+            content=b'{"lineItems": [\n  {"friendlyName": "1e999", "quantity": -1E+400}\n]}',
+            headers={"Content-Type": "application/json"},
+        )
+        error = self.assert_error(response, 400, 800002)
+        assert "-1E+400" in error["description"]
+        assert "line 2, column 41" in error["description"], error["description"]
+        assert "[...]" not in error["description"]
+
     @pytest.mark.parametrize(
         "content",
         [b"", b"\xff\xfe\x00", b"null", b"123", b'"\\ud800"', b"{" * 5000, b"[" * 100_000],

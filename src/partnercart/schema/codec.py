@@ -22,6 +22,8 @@ T = TypeVar("T")
 _json_encoder = msgspec.json.Encoder()
 _json_decoder = msgspec.json.Decoder()
 _BYTE_AT = re.compile(r"\(byte (\d+)\)")
+#: A JSON string (skipped) or a JSON number (group 1), to find a number no double can hold.
+_STRING_OR_NUMBER = re.compile(rb'"(?:[^"\\]|\\.)*"|(-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)')
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 
 
@@ -51,6 +53,14 @@ def _locate(data: bytes, exc: msgspec.DecodeError) -> str:
     except (UnicodeDecodeError, RecursionError, ValueError):
         pass
     text = str(exc)
+    if text.startswith("Number out of range"):
+        # The standard library reads such a number as infinity; find it and say where.
+        for token in _STRING_OR_NUMBER.finditer(data):
+            number = token.group(1)
+            if number is not None and float(number) in (float("inf"), float("-inf")):
+                line, col = _line_col(data, token.start(1))
+                shown = number.decode("ascii")
+                return f"the number {shown} is out of range at line {line}, column {col}"
     match = _BYTE_AT.search(text)
     if match:
         line, col = _line_col(data, int(match.group(1)))
