@@ -330,6 +330,10 @@ def test_10017_custom_term_end_date_rules(api: Api, us: str, term: str, end: str
         ("P1M", "2026-03-31T00:00:00Z"),
         ("P1Y", "2026-11-30T00:00:00Z"),
         ("P1Y", "2027-01-31T00:00:00"),
+        # A date alone, or a time without seconds, as .NET's DateTime reads them (they were 400).
+        ("P1M", "2026-03-31"),
+        ("P1Y", "2027-01-31T00:00Z"),
+        ("P1Y", "2027-01-31 00:00"),
     ],
 )
 def test_calendar_month_end_custom_term_end_date_is_valid(
@@ -337,6 +341,8 @@ def test_calendar_month_end_custom_term_end_date_is_valid(
 ) -> None:
     found = create(api, us, nce(BUSINESS, termDuration=term, customTermEndDate=end))
     assert errors(found) == [None], found["lineItems"][0]
+    echoed = found["lineItems"][0]["customTermEndDate"]
+    assert echoed.startswith(end[:10] + "T00:00:00"), echoed
 
 
 # 10018: add-on and its base offer.

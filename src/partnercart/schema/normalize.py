@@ -8,6 +8,7 @@ information, so the per-request walk does dictionary lookups only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from enum import Enum
 from functools import cache
@@ -61,6 +62,24 @@ def _enum_plan(cls: type[Enum]) -> Plan:
         return value
 
     return plan
+
+
+#: ISO 8601 forms .NET's DateTime reads that RFC 3339 does not: a date alone, and a time of day
+#: without seconds (``2026-03-31``, ``2026-03-31T00:00Z``).
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_NO_SECONDS = re.compile(r"(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2})([Zz]|[+-]\d{2}:?\d{2})?")
+
+
+def _datetime(value: Any) -> Any:
+    """A date alone is its midnight; a time without seconds gets ``:00``."""
+    if isinstance(value, str):
+        text = value.strip()
+        if _DATE_ONLY.fullmatch(text):
+            return f"{text}T00:00:00"
+        found = _NO_SECONDS.fullmatch(text)
+        if found:
+            return f"{found.group(1)}:00{found.group(2) or ''}"
+    return value
 
 
 def _dict_plan(value_plan: Plan, camel_keys: bool) -> Plan:
@@ -121,6 +140,8 @@ def _compile(t: mi.Type, drop: bool, memo: dict[Any, Plan]) -> Plan:
         return _struct_plan(t, drop, memo)
     if isinstance(t, mi.EnumType):
         return _enum_plan(t.cls)
+    if isinstance(t, mi.DateTimeType):
+        return _datetime
     if isinstance(t, mi.ListType | mi.VarTupleType | mi.SetType | mi.FrozenSetType):
         return _list_plan(_compile(t.item_type, drop, memo))
     if isinstance(t, mi.DictType):
