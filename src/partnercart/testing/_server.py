@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -79,8 +80,9 @@ class ServerProcess:
         # The server ends with the test run even when the run is killed: with the xdist
         # controller (whose workers share it), or with this process.
         env[EXIT_WITH] = str(os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid())
-        last_error = ""
-        for _ in range(3):  # another process may grab the free port before we bind it
+        failure = output = ""
+        command: list[str] = []
+        for _ in range(3):  # another process may grab the free port before the server binds it
             port = free_port()
             self.url = f"http://127.0.0.1:{port}"
             command = [
@@ -102,31 +104,44 @@ class ServerProcess:
             ]
             if self.database:
                 command += ["--database", self.database]
-            log = (self.data_dir / "server.log").open("ab")
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
-            )
-            log.close()
-            if self._wait_ready():
+            # Each attempt writes the log afresh: a failure shows that attempt's output only.
+            with self.log_file.open("wb") as log:
+                self.process = subprocess.Popen(
+                    command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+                )
+            failure = self._wait_ready()
+            if not failure:
                 return RunningServer(self.url, self.data_dir, self.process.pid)
-            last_error = self._log_tail()
             self.stop()
-        raise RuntimeError(f"the partnercart server did not start:\n{last_error}")
+            output = self._log_tail()
+            if "address already in use" not in output.lower():
+                break  # anything but a lost port race fails the same way again
+        raise RuntimeError(
+            f"the partnercart server did not start: it {failure}.\n"
+            f"command: {shlex.join(command)}\n"
+            f"its output ({self.log_file}):\n{output}"
+        )
 
-    def _wait_ready(self) -> bool:
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "server.log"
+
+    def _wait_ready(self) -> str:
+        """``""`` once the server answers; otherwise what went wrong."""
         assert self.process is not None
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return False
+            code = self.process.poll()
+            if code is not None:
+                return f"exited with code {code}"
             if _ping(self.url, timeout=1.0):
-                return True
+                return ""
             time.sleep(0.05)
-        return False
+        return f"did not answer GET {self.url}/_partnercart/ping within {START_TIMEOUT:.0f} s"
 
     def _log_tail(self) -> str:
         try:
-            return (self.data_dir / "server.log").read_text(errors="replace")[-2000:]
+            return self.log_file.read_text(errors="replace")[-2000:]
         except OSError:
             return ""
 
