@@ -3,7 +3,10 @@ it cannot, and what it leaves behind."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -50,3 +53,58 @@ def test_a_port_taken_before_the_server_binds_it_is_retried_on_another(
 
 
 real_free_port = _server.free_port
+
+
+USER_TESTS = """
+def test_the_clock(partnercart_control, partner_tenant):
+    got = partnercart_control.get(f"/partners/{partner_tenant}/clock")
+    assert got.status_code == 200, got.text
+"""
+
+
+def _user_run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``pytest`` in a user's project with the plugin loaded by name."""
+    project.mkdir(exist_ok=True)
+    (project / "test_user.py").write_text(USER_TESTS)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PARTNERCART_"))}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    plugins = ["-p", "partnercart.testing.plugin", "-p", "no:cacheprovider"]
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *plugins, "-q", "test_user.py", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_a_url_where_no_server_answers_fails_the_run_with_one_clear_message(
+    tmp_path: Path,
+) -> None:
+    url = f"http://127.0.0.1:{real_free_port()}"
+    done = _user_run(tmp_path / "project", "--partnercart-url", url)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"no partnercart server answers at {url}" in done.stdout
+
+
+def test_a_server_started_elsewhere_gets_the_control_plane_with_the_key_given(
+    tmp_path: Path,
+) -> None:
+    process = ServerProcess(tmp_path / "data")
+    server = process.start()
+    try:
+        assert server.admin_key == (tmp_path / "data" / "admin-key").read_text().strip()
+        given = _user_run(
+            tmp_path / "project",
+            "--partnercart-url",
+            server.url,
+            "--partnercart-admin-key",
+            server.admin_key,
+        )
+        assert given.returncode == 0, given.stdout + given.stderr
+        missing = _user_run(tmp_path / "project", "--partnercart-url", server.url)
+        assert missing.returncode == 1
+        assert "partnercart_control needs the admin key of" in missing.stdout
+    finally:
+        process.stop()

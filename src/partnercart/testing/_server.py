@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["RunningServer", "ServerProcess", "SharedServer", "free_port"]
+__all__ = ["RunningServer", "ServerProcess", "SharedServer", "free_port", "read_admin_key"]
 
 START_TIMEOUT = 60.0
 #: ``partnercart.server.watchdog.ENV``, spelled out: a client-only install imports nothing of
@@ -38,6 +38,8 @@ class RunningServer:
     url: str
     data_dir: Path
     pid: int | None = None
+    #: the control plane's admin key (``None``: a server started elsewhere, key not given)
+    admin_key: str | None = None
 
 
 def free_port() -> int:
@@ -53,6 +55,14 @@ def _source_root() -> str:
     import partnercart
 
     return str(Path(partnercart.__file__).resolve().parent.parent)
+
+
+def read_admin_key(data_dir: Path) -> str | None:
+    """The admin key ``serve`` keeps in its data directory (``<data dir>/admin-key``)."""
+    try:
+        return (data_dir / "admin-key").read_text(encoding="ascii").strip() or None
+    except OSError:
+        return None
 
 
 def _ping(url: str, timeout: float = 2.0) -> bool:
@@ -111,7 +121,9 @@ class ServerProcess:
                 )
             failure = self._wait_ready()
             if not failure:
-                return RunningServer(self.url, self.data_dir, self.process.pid)
+                return RunningServer(
+                    self.url, self.data_dir, self.process.pid, read_admin_key(self.data_dir)
+                )
             self.stop()
             output = self._log_tail()
             if "address already in use" not in output.lower():
@@ -198,7 +210,9 @@ class SharedServer:
                 server = self._own.start()
                 state = {"url": server.url, "pid": server.pid, "users": 1}
             self.state_file.write_text(json.dumps(state))
-            return RunningServer(str(state["url"]), self.dir / "data", int(str(state["pid"])))
+            data = self.dir / "data"
+            pid = int(str(state["pid"]))
+            return RunningServer(str(state["url"]), data, pid, read_admin_key(data))
 
     def release(self) -> None:
         with _locked(self.lock_file):
