@@ -108,3 +108,14 @@ def test_a_server_started_elsewhere_gets_the_control_plane_with_the_key_given(
         assert "partnercart_control needs the admin key of" in missing.stdout
     finally:
         process.stop()
+
+
+def test_a_run_whose_server_cannot_start_shows_the_reason_without_the_plugins_traceback(
+    tmp_path: Path,
+) -> None:
+    done = _user_run(tmp_path / "project", "--partnercart-database", "mysql://x/y")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "the partnercart server did not start: it exited with code" in done.stdout
+    assert "unsupported database URL" in done.stdout
+    assert "_server.py" not in done.stdout  # no traceback through the plugin...
+    assert "During handling of the above exception" not in done.stdout  # ...nor a chained one

@@ -85,7 +85,7 @@ def partnercart_server(
         try:
             server = shared.acquire()
         except RuntimeError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            raise _setup_failure(str(exc)) from None
         try:
             yield server
         finally:
@@ -96,10 +96,15 @@ def partnercart_server(
         try:
             started = process.start()
         except RuntimeError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            raise _setup_failure(str(exc)) from None
         yield started
     finally:
         process.stop()
+
+
+def _setup_failure(message: str) -> BaseException:
+    """The failure pytest shows as the message alone, without the plugin's traceback."""
+    return pytest.fail.Exception(message, pytrace=False)
 
 
 @pytest.fixture
