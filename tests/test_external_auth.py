@@ -330,3 +330,26 @@ def test_serve_refuses_external_mode_without_issuer_and_jwks() -> None:
     result = CliRunner().invoke(cli, ["serve", "--auth", "external"])
     assert result.exit_code == 2
     assert "--auth external needs --issuer and --jwks" in result.output
+
+
+def test_a_test_token_with_a_upn_alone_is_app_user_as_the_emulators_are(
+    tmp_path: Path, idp: TestIdentityProvider
+) -> None:
+    """``idp.token(partner, upn=...)`` dropped the UPN and made an App-only token; the
+    emulator's token endpoint and ``partnercart token --upn`` derive the user's object id."""
+    from partnercart.server.identity.tokens import user_object_id
+
+    partner = str(uuid.uuid4())
+    claims = idp.claims(partner, upn="ada@contoso.example")
+    assert claims["upn"] == "ada@contoso.example"
+    assert claims["oid"] == user_object_id(partner, "ada@contoso.example")
+    jwks = idp.write_jwks(tmp_path / "jwks.json")
+    with external_client(tmp_path, issuer=idp.issuer, jwks=str(jwks)) as client:
+        auth = {"Authorization": f"Bearer {idp.token(partner, upn='ada@contoso.example')}"}
+        customer = client.post("/v1/customers", json=CUSTOMER, headers=auth).json()["id"]
+        line = {"catalogItemId": "CFQ7TTC0LFLZ:0002:CFQ7TTC0K4TS", "quantity": 1}
+        line |= {"billingCycle": "Monthly", "termDuration": "P1M"}
+        made = client.post(
+            f"/v1/customers/{customer}/carts", json={"lineItems": [line]}, headers=auth
+        )
+        assert made.json()["lastModifiedUser"] == claims["oid"]

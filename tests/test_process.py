@@ -269,3 +269,18 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_a_stopped_server_closes_its_database(tmp_path: Path) -> None:
+    """SIGTERM (how the pytest plugin and process managers stop ``serve``) ends with the store
+    closed: uvicorn raises the signal again once it has shut down, so nothing after
+    ``uvicorn.run`` runs, and the SQLite connections were left open (their WAL behind them; on
+    PostgreSQL the pool's connections just dropped)."""
+    data = tmp_path / "data"
+    with server(data) as (url, _):
+        auth = {"Authorization": f"Bearer {token(data, str(uuid.uuid4()))}"}
+        assert httpx.post(f"{url}/v1/customers", json=customer_body(), headers=auth).is_success
+        assert (data / "partnercart.db-wal").exists()
+    # The last connection to close checkpoints the WAL into the file and removes it.
+    assert not (data / "partnercart.db-wal").exists()
+    assert (data / "partnercart.db").is_file()

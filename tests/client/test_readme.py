@@ -181,7 +181,7 @@ def test_readme_plugin_example_passes_under_xdist_with_one_shared_server(tmp_pat
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "6 passed" in done.stdout
+    assert "8 passed" in done.stdout
     records = [json.loads(p.read_text()) for p in probes.iterdir()]
     workers = {p.name.split("-")[0] for p in probes.iterdir()}
     assert workers == {"gw0", "gw1"}  # both workers ran probes...

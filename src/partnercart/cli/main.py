@@ -330,7 +330,10 @@ def serve(
         from partnercart.server.http.factory import prepare_serving
 
         try:
-            app = create_app(runtime)
+            # The app closes the runtime when it shuts down: on SIGTERM or SIGINT uvicorn raises
+            # the signal again once it has stopped, so the process ends inside uvicorn.run and
+            # the finally below runs only when uvicorn itself fails (a port in use).
+            app = create_app(runtime, owns_runtime=True)
             prepare_serving(app)
             uvicorn.run(app, **common)
         finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["RunningServer", "ServerProcess", "SharedServer", "free_port"]
+__all__ = ["RunningServer", "ServerProcess", "SharedServer", "free_port", "read_admin_key"]
 
 START_TIMEOUT = 60.0
 #: ``partnercart.server.watchdog.ENV``, spelled out: a client-only install imports nothing of
@@ -37,6 +38,8 @@ class RunningServer:
     url: str
     data_dir: Path
     pid: int | None = None
+    #: the control plane's admin key (``None``: a server started elsewhere, key not given)
+    admin_key: str | None = None
 
 
 def free_port() -> int:
@@ -52,6 +55,14 @@ def _source_root() -> str:
     import partnercart
 
     return str(Path(partnercart.__file__).resolve().parent.parent)
+
+
+def read_admin_key(data_dir: Path) -> str | None:
+    """The admin key ``serve`` keeps in its data directory (``<data dir>/admin-key``)."""
+    try:
+        return (data_dir / "admin-key").read_text(encoding="ascii").strip() or None
+    except OSError:
+        return None
 
 
 def _ping(url: str, timeout: float = 2.0) -> bool:
@@ -79,8 +90,9 @@ class ServerProcess:
         # The server ends with the test run even when the run is killed: with the xdist
         # controller (whose workers share it), or with this process.
         env[EXIT_WITH] = str(os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid())
-        last_error = ""
-        for _ in range(3):  # another process may grab the free port before we bind it
+        failure = output = ""
+        command: list[str] = []
+        for _ in range(3):  # another process may grab the free port before the server binds it
             port = free_port()
             self.url = f"http://127.0.0.1:{port}"
             command = [
@@ -102,31 +114,46 @@ class ServerProcess:
             ]
             if self.database:
                 command += ["--database", self.database]
-            log = (self.data_dir / "server.log").open("ab")
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
-            )
-            log.close()
-            if self._wait_ready():
-                return RunningServer(self.url, self.data_dir, self.process.pid)
-            last_error = self._log_tail()
+            # Each attempt writes the log afresh: a failure shows that attempt's output only.
+            with self.log_file.open("wb") as log:
+                self.process = subprocess.Popen(
+                    command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+                )
+            failure = self._wait_ready()
+            if not failure:
+                return RunningServer(
+                    self.url, self.data_dir, self.process.pid, read_admin_key(self.data_dir)
+                )
             self.stop()
-        raise RuntimeError(f"the partnercart server did not start:\n{last_error}")
+            output = self._log_tail()
+            if "address already in use" not in output.lower():
+                break  # anything but a lost port race fails the same way again
+        raise RuntimeError(
+            f"the partnercart server did not start: it {failure}.\n"
+            f"command: {shlex.join(command)}\n"
+            f"its output ({self.log_file}):\n{output}"
+        )
 
-    def _wait_ready(self) -> bool:
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "server.log"
+
+    def _wait_ready(self) -> str:
+        """``""`` once the server answers; otherwise what went wrong."""
         assert self.process is not None
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return False
+            code = self.process.poll()
+            if code is not None:
+                return f"exited with code {code}"
             if _ping(self.url, timeout=1.0):
-                return True
+                return ""
             time.sleep(0.05)
-        return False
+        return f"did not answer GET {self.url}/_partnercart/ping within {START_TIMEOUT:.0f} s"
 
     def _log_tail(self) -> str:
         try:
-            return (self.data_dir / "server.log").read_text(errors="replace")[-2000:]
+            return self.log_file.read_text(errors="replace")[-2000:]
         except OSError:
             return ""
 
@@ -183,7 +210,9 @@ class SharedServer:
                 server = self._own.start()
                 state = {"url": server.url, "pid": server.pid, "users": 1}
             self.state_file.write_text(json.dumps(state))
-            return RunningServer(str(state["url"]), self.dir / "data", int(str(state["pid"])))
+            data = self.dir / "data"
+            pid = int(str(state["pid"]))
+            return RunningServer(str(state["url"]), data, pid, read_admin_key(data))
 
     def release(self) -> None:
         with _locked(self.lock_file):

@@ -19,6 +19,8 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from partnercart.server.identity.tokens import user_object_id
+
 PARTNER_CENTER_AUDIENCE = "https://api.partnercenter.microsoft.com"
 
 __all__ = ["PARTNER_CENTER_AUDIENCE", "TestIdentityProvider"]
@@ -97,7 +99,11 @@ class TestIdentityProvider:
         now: dt.datetime | None = None,
         lifetime: dt.timedelta = dt.timedelta(hours=1),
     ) -> dict[str, Any]:
-        """Claims shaped like an Entra ID access token: App-only, or App+User with a user."""
+        """Claims shaped like an Entra ID access token: App-only, or App+User with a user
+        (``user_oid``, ``upn`` or both; a UPN alone gets the object id the emulator derives
+        from it, the same every time)."""
+        if upn and not user_oid:
+            user_oid = user_object_id(tenant_id, upn)
         issued = int((now or dt.datetime.now(dt.UTC)).timestamp())
         claims: dict[str, Any] = {
             "aud": self.audience,
