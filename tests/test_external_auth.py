@@ -3,9 +3,12 @@ following key rotation by ``kid``. Offline: the identity provider is made here."
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import datetime as dt
+import inspect
 import json
+import textwrap
 import threading
 import uuid
 from collections.abc import Iterator
@@ -25,6 +28,7 @@ from starlette.testclient import TestClient
 from partnercart.cli.main import main as cli
 from partnercart.server import runtime as runtime_module
 from partnercart.server.http.app import create_app
+from partnercart.server.http.routes import carts, catalog, control, customers, identity, orders
 from partnercart.server.identity.jwks import JwksFile, JwksUrl
 from partnercart.server.identity.keys import SigningKey
 from partnercart.server.identity.tokens import KeySet, PublicKey, TokenIssuer
@@ -561,6 +565,25 @@ def test_request_waits_for_keys_once(tmp_path: Path, idp: TestIdentityProvider) 
     # the first run, the one after the wait, and the request log's look at whose call it was
     # (which does not wait)
     assert source.fetches == 3
+
+
+def test_every_route_authenticates_before_anything_else() -> None:
+    """A request whose keys are being fetched is run again from the start after the wait
+    (``errors.keys_pending``), which repeats nothing only while each route authenticates first."""
+    checked = []
+    for module in (carts, catalog, control, customers, identity, orders):
+        for route in module.ROUTES:
+            source = textwrap.dedent(inspect.getsource(route.endpoint))
+            if "authenticate(" not in source:
+                continue
+            function = ast.parse(source).body[0]
+            assert isinstance(function, ast.AsyncFunctionDef)
+            body = function.body
+            if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                body = body[1:]  # the docstring
+            assert ast.unparse(body[0]) == "actor = authenticate(request)", route.path
+            checked.append(route.path)
+    assert len(checked) >= 20
 
 
 def test_external_mode_needs_jwks_and_issuer(tmp_path: Path, idp: TestIdentityProvider) -> None:
