@@ -35,15 +35,21 @@ def bearer_token(header: str | None) -> str:
 
 
 def actor_from_header(runtime: Runtime, header: str | None) -> Actor:
-    """The actor an ``Authorization`` header value proves; 401 (``Unauthorized``) otherwise.
-    Tokens live on the wall clock, not on a tenant's virtual clock."""
+    """The actor an ``Authorization`` header value proves; 401 (``Unauthorized``) otherwise,
+    or :class:`~partnercart.server.identity.tokens.KeysPending` while the keys that may prove
+    it are being fetched. Tokens live on the wall clock, not on a tenant's virtual clock."""
     actor, _claims = runtime.verifier.verify(bearer_token(header), now=runtime.wall_clock.now())
     return actor
 
 
 def authenticate(request: Request) -> Actor:
     """The caller's partner and user, from ``Authorization: Bearer <JWT>``; 401 otherwise.
-    Then the partner's rate limit, if one is set."""
+    Then the partner's rate limit, if one is set.
+
+    Synchronous, so a request whose keys are known pays no await. When the token's key is
+    being fetched it raises :class:`~partnercart.server.identity.tokens.KeysPending`, and
+    ``errors.keys_pending`` waits for the fetch and runs the route again: a route calls this
+    first, before it reads the body or changes anything."""
     parts = parts_of(request)
     runtime = parts.runtime
     state = request.scope.get("state") or {}

@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from partnercart.schema import codec
 from partnercart.schema.codec import CodecError
@@ -23,6 +24,7 @@ from partnercart.server.domain.errors import (
     Unauthorized,
 )
 from partnercart.server.http import media
+from partnercart.server.identity.tokens import KeysPending
 from partnercart.server.storage.failures import DRIVER_ERRORS, unavailable
 
 log = logging.getLogger("partnercart.http")
@@ -109,10 +111,36 @@ async def store_error(request: Request, exc: Exception) -> Response:
     )
 
 
+class _RunAgain(Response):
+    """Not an answer: the request's route, run again from the start (its own errors answered
+    as usual)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope["route"].app(scope, receive, send)
+
+
+async def keys_pending(request: Request, exc: Exception) -> Response:
+    """A token signed by a key the JWKS URL may just have published: wait for the fetch (on
+    its own thread; other requests go on meanwhile), then run the route again, which now finds
+    the key or answers 401. Only once per request. A route authenticates before it reads the
+    body or does anything else, so running it again repeats nothing (see ``authenticate``)."""
+    assert isinstance(exc, KeysPending)
+    state = request.scope.setdefault("state", {})
+    if state.get("waited_for_keys"):
+        return error_response(request, exc.refusal)
+    state["waited_for_keys"] = True
+    await exc.wait()
+    return _RunAgain()
+
+
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 HANDLERS: dict[type[Exception], Handler] = {
     ApiError: api_error,
+    KeysPending: keys_pending,
     **dict.fromkeys(DRIVER_ERRORS, store_error),
     CodecError: codec_error,
     HTTPException: http_error,

@@ -35,6 +35,7 @@ from partnercart.server.http import media
 from partnercart.server.http.auth import actor_from_header
 from partnercart.server.http.parts import AppParts
 from partnercart.server.http.routing import IndexedRouter
+from partnercart.server.identity.tokens import KeysPending
 from partnercart.server.runtime import Runtime
 
 CONTROL_PREFIX = "/_partnercart"
@@ -179,10 +180,15 @@ async def _fire(
 ) -> FaultRule | None:
     partner_id: str | None = None
     if any(r.partner is not None or r.customer is not None for r in live):
+        header = scope["state"]["authorization"]
         try:
-            actor = actor_from_header(runtime, scope["state"]["authorization"])
+            try:
+                actor = actor_from_header(runtime, header)
+            except KeysPending as pending:  # the route would wait for these keys too
+                await pending.wait()
+                actor = actor_from_header(runtime, header)
             partner_id = actor.partner_id
-        except ApiError:
+        except (ApiError, KeysPending):
             partner_id = None
     matched = [
         r.id

@@ -31,6 +31,7 @@ from partnercart.server.control.store import to_micros
 from partnercart.server.domain.errors import ApiError
 from partnercart.server.http.auth import actor_from_header
 from partnercart.server.http.calls import in_unit_of_work
+from partnercart.server.identity.tokens import KeysPending
 from partnercart.server.runtime import Runtime
 
 log = logging.getLogger("partnercart.requestlog")
@@ -42,7 +43,7 @@ def _partner(runtime: Runtime, authorization: str | None) -> str | None:
         return None
     try:
         return actor_from_header(runtime, authorization).partner_id
-    except ApiError:
+    except (ApiError, KeysPending):  # no waiting for keys here
         return None
 
 

@@ -7,6 +7,7 @@ key (``jwk``, ``x5c``) or key location (``jku``, ``x5u``) never verifies.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import datetime as dt
@@ -14,6 +15,7 @@ import json
 import math
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -64,9 +66,30 @@ class PublicKey:
 
 
 class KeySource(Protocol):
-    """Where the verifier finds a public key by ``kid``."""
+    """Where the verifier finds a public key by ``kid``. ``find`` never waits on the network."""
 
     def find(self, kid: str) -> PublicKey | None: ...
+
+    def refetch(self, kid: str) -> Future[None] | None:
+        """A fetch of the keys that may bring ``kid``, running in the background (the one under
+        way, or one started now), or ``None`` when none will come."""
+        ...
+
+
+class KeysPending(Exception):
+    """A token names a key its source does not know yet and is fetching: await :meth:`wait`,
+    then verify again. The fetch runs on a thread of the source's own, never on the event loop;
+    ``refusal`` is the answer for a caller that will not wait (or has waited once already)."""
+
+    def __init__(self, fetch: Future[None], refusal: Unauthorized) -> None:
+        super().__init__(refusal.description)
+        self.fetch = fetch
+        self.refusal = refusal
+
+    async def wait(self) -> None:
+        # A waiter that is cancelled leaves the fetch running (it is shared, and already
+        # running, so ``cancel`` cannot stop it).
+        await asyncio.wrap_future(self.fetch)
 
 
 class KeySet:
@@ -102,6 +125,9 @@ class KeySet:
 
     def find(self, kid: str) -> PublicKey | None:
         return self._keys.get(kid)
+
+    def refetch(self, kid: str) -> Future[None] | None:
+        return None  # fixed: nothing more will come
 
     def kids(self) -> list[str]:
         return sorted(self._keys)
@@ -182,7 +208,8 @@ class TokenVerifier:
 
     def verify(self, token: str, *, now: dt.datetime) -> tuple[Actor, Mapping[str, Any]]:
         """The caller named by a valid token and the token's claims; :class:`Unauthorized`
-        (401, code 400) with the reason otherwise."""
+        (401, code 400) with the reason otherwise; :class:`KeysPending` when its key is not
+        known yet but the key source is fetching its keys (await it, then call again)."""
         known = self._verified.get(token)
         if known is not None and self._keys.find(known.kid) is known.key:
             if not known.valid_from <= now.timestamp() < known.valid_until:
@@ -233,7 +260,11 @@ class TokenVerifier:
             raise _reject("its header has no key id ('kid')")
         found = self._keys.find(kid)
         if found is None:
-            raise _reject(f"the signing key id {_shown(kid)} is not one of the trusted keys")
+            refusal = _reject(f"the signing key id {_shown(kid)} is not one of the trusted keys")
+            fetch = self._keys.refetch(kid)
+            if fetch is not None:
+                raise KeysPending(fetch, refusal)
+            raise refusal
         if found.alg is not None and found.alg != alg:
             raise _reject(f"the key {_shown(kid)} signs with {found.alg}, not {alg}")
         try:
