@@ -7,9 +7,11 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from partnercart.server.http.app import create_app
+from partnercart.server.identity import keys
 from partnercart.server.identity.keys import load_or_create_admin_key
 from partnercart.server.runtime import build_runtime
 from partnercart.server.settings import AuthSettings, Settings
@@ -40,6 +42,15 @@ def test_admin_key_is_kept_across_starts(tmp_path: Path) -> None:
     first = load_or_create_admin_key(tmp_path)
     assert load_or_create_admin_key(tmp_path) == first
     assert load_or_create_admin_key(tmp_path / "other") != first
+
+
+def test_a_made_admin_key_never_starts_with_a_dash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pytest's own option parser read "--partnercart-admin-key -Abc..." as two options.
+    made = iter(["-" + "a" * 42, "b" * 43])
+    monkeypatch.setattr(keys.secrets, "token_urlsafe", lambda size: next(made))
+    assert load_or_create_admin_key(tmp_path) == "b" * 43
 
 
 def test_partners_lists_owners_of_customers_with_the_admin_key(api: Api) -> None:

@@ -98,14 +98,23 @@ def read_admin_key(directory: Path) -> str | None:
     return path.read_text(encoding="ascii").strip() if path.exists() else None
 
 
+def _new_admin_key() -> str:
+    while True:  # one key in 64 starts with "-"
+        key = secrets.token_urlsafe(32)
+        if not key.startswith("-"):
+            return key
+
+
 def load_or_create_admin_key(directory: Path) -> str:
     """The control plane's admin key: read from ``<directory>/admin-key``, or made (random,
-    256 bits, file mode 0600) on first start."""
+    256 bits, file mode 0600) on first start. A made key never starts with ``-``: a
+    command line that takes it as the value of an option (pytest's ``--partnercart-admin-key
+    KEY``, argparse's) would read it as another option."""
     path = directory / ADMIN_KEY_FILE
     if path.exists():
         text = path.read_text(encoding="ascii").strip()
     else:
-        made = secrets.token_urlsafe(32).encode("ascii")
+        made = _new_admin_key().encode("ascii")
         text = _create_private_file(path, made + b"\n").decode("ascii").strip()
     if len(text) < 16:
         raise ValueError(f"the admin key in {path} is shorter than 16 characters")
