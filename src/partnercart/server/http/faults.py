@@ -22,6 +22,7 @@ from typing import Any
 
 import anyio
 from starlette.applications import Starlette
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -33,6 +34,8 @@ from partnercart.server.control.faults import FaultRule
 from partnercart.server.domain.errors import ApiError
 from partnercart.server.http import media
 from partnercart.server.http.auth import actor_from_header
+from partnercart.server.http.dispatch import Dispatch
+from partnercart.server.http.errors import Handler
 from partnercart.server.http.parts import AppParts
 from partnercart.server.http.routing import IndexedRouter
 from partnercart.server.identity.tokens import KeysPending
@@ -47,8 +50,11 @@ class ConnectionDropped(Exception):
 
 
 class ControlledApp(Starlette):
-    """Starlette that can end a request by closing the connection without an answer, and
-    finds routes with one expression (:class:`~partnercart.server.http.routing.IndexedRouter`)."""
+    """Starlette that can end a request by closing the connection without an answer, finds
+    routes with one expression (:class:`~partnercart.server.http.routing.IndexedRouter`) and
+    runs them under its middleware (the gateway) through
+    :class:`~partnercart.server.http.dispatch.Dispatch` rather than Starlette's per-request
+    layers. Lifespan events go through Starlette as they come."""
 
     #: what the handlers need (``create_app`` sets it; see :mod:`partnercart.server.http.parts`)
     parts: AppParts
@@ -57,7 +63,22 @@ class ControlledApp(Starlette):
         self, *, routes: Sequence[BaseRoute], lifespan: Lifespan[Any] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(routes=routes, lifespan=lifespan, **kwargs)
-        self.router = IndexedRouter(routes, lifespan=lifespan)
+        self.router: IndexedRouter = IndexedRouter(routes, lifespan=lifespan)
+        self._http: ASGIApp | None = None
+        self._on_error: Handler | None = None
+
+    def _build_http(self) -> ASGIApp:
+        """The middleware over :class:`Dispatch`, which falls back to Starlette's exception
+        middleware and router for what the route index cannot decide."""
+        # As Starlette splits them: the handler of ``Exception`` (or 500) is the error
+        # middleware's, the rest the exception middleware's.
+        handlers: dict[Any, Any] = dict(self.exception_handlers)
+        self._on_error = handlers.pop(Exception, None) or handlers.pop(500, None)
+        handlers.pop(500, None)
+        app: ASGIApp = Dispatch(self.router, handlers, ExceptionMiddleware(self.router, handlers))
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,7 +86,21 @@ class ControlledApp(Starlette):
             return
         # One state dict shared by every layer (the middleware may copy the scope).
         state: dict[str, Any] = scope.setdefault("state", {})
-        await super().__call__(scope, receive, send)
+        scope["app"] = self
+        http = self._http
+        if http is None:
+            http = self._http = self._build_http()
+        try:
+            await http(scope, receive, send)
+        except Exception as exc:
+            # A bug: the gateway has answered the error body (unless it failed before it could);
+            # log it here with the ``Exception`` handler, and let the server see it too, as
+            # Starlette's error middleware did.
+            if self._on_error is not None:
+                response = await self._on_error(Request(scope), exc)
+                if not state.get("answered"):
+                    await response(scope, receive, send)
+            raise
         if state.get("drop_connection"):
             await _drop(send)
 

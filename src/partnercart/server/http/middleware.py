@@ -99,7 +99,7 @@ class Gateway:
 
     An unhandled exception before the answer started becomes the 500 error body here, so even
     that answer carries the headers and is logged; the exception still propagates to
-    Starlette's error middleware, which logs it.
+    :class:`~partnercart.server.http.faults.ControlledApp`, which logs it.
 
     One layer rather than one middleware per concern: each pure ASGI layer wraps ``send`` (and
     often ``receive``) in closures of its own, and four of them cost a GET about a tenth of its
@@ -175,6 +175,7 @@ class Gateway:
             nonlocal status, answered
             if message["type"] == "http.response.start":
                 answered = True
+                state["answered"] = True
                 status = message["status"]
                 own = message.get("headers", ())
                 headers = [*own, *extra]

@@ -64,26 +64,39 @@ class IndexedRouter(Router):
         self._groups = [tuple(run) for run in runs]
         return re.compile("^(?:" + "|".join(parts) + ")$")
 
+    def find(self, scope: Scope) -> Route | None:
+        """The plain route that serves this request, with the scope filled in as Starlette's
+        router fills it (``path_params``, ``route``, ``endpoint``, ``router``); ``None`` when
+        only Starlette's own loop can decide (no pattern matched, no route takes the method,
+        or the routes could not be indexed)."""
+        if self._search is None:
+            return None
+        path = get_route_path(scope)
+        found = self._search.match(path)
+        if found is None or found.lastgroup is None:
+            return None
+        method = scope["method"]
+        for route in self._groups[int(found.lastgroup[1:])]:
+            if route.methods and method not in route.methods:
+                continue
+            match = route.path_regex.match(path)
+            assert match is not None  # the joined expression matched its pattern
+            params = dict(scope.get("path_params", {}))
+            convertors = route.param_convertors
+            for key, value in match.groupdict().items():
+                params[key] = convertors[key].convert(value)
+            if "router" not in scope:
+                scope["router"] = self
+            scope["route"] = route
+            scope["endpoint"] = route.endpoint
+            scope["path_params"] = params
+            return route
+        return None
+
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self._search is not None:
-            path = get_route_path(scope)
-            found = self._search.match(path)
-            if found is not None and found.lastgroup is not None:
-                method = scope["method"]
-                for route in self._groups[int(found.lastgroup[1:])]:
-                    if route.methods and method not in route.methods:
-                        continue
-                    match = route.path_regex.match(path)
-                    assert match is not None  # the joined expression matched its pattern
-                    params = dict(scope.get("path_params", {}))
-                    convertors = route.param_convertors
-                    for key, value in match.groupdict().items():
-                        params[key] = convertors[key].convert(value)
-                    if "router" not in scope:
-                        scope["router"] = self
-                    scope["route"] = route
-                    scope["endpoint"] = route.endpoint
-                    scope["path_params"] = params
-                    await route.app(scope, receive, send)
-                    return
+        if scope["type"] == "http":
+            route = self.find(scope)
+            if route is not None:
+                await route.app(scope, receive, send)
+                return
         await super().app(scope, receive, send)

@@ -1,0 +1,96 @@
+"""Running a request's route under the gateway, without Starlette's per-request layers.
+
+Starlette wraps every request in five layers of its own: the error middleware, the exception
+middleware, the router, ``request_response`` and a second exception wrapper around the
+endpoint; each is a coroutine, and three of them wrap ``send`` in a closure that every message
+of the answer passes through. Partner Center's routes are all plain async endpoints found by
+one expression (:class:`~partnercart.server.http.routing.IndexedRouter`), so :class:`Dispatch`
+runs a found route's endpoint directly and maps what it raises with the same handlers
+(:data:`partnercart.server.http.errors.HANDLERS`), in the same way:
+
+- the handler of the nearest class in the exception's MRO answers; the ``Exception`` handler
+  is not used here (a bug propagates to the gateway, which answers the 500 error body, and to
+  :class:`~partnercart.server.http.faults.ControlledApp`, which logs it);
+- the answer is sent as the endpoint or the handler made it. Every answer here is a body
+  already in memory (no route streams), so nothing a handler maps can be raised once it has
+  started, and ``send`` is passed on as it is rather than watched through a closure.
+
+Whatever the index cannot decide (no route at the path, a method no route takes, a route that
+is not a plain async endpoint) goes through Starlette's own exception middleware and router,
+which make the 404 and 405 decisions.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from partnercart.server.http.errors import Handler
+from partnercart.server.http.routing import IndexedRouter
+
+
+class Dispatch:
+    """The ASGI app under the gateway: found routes run here, the rest through ``fallback``."""
+
+    def __init__(
+        self,
+        router: IndexedRouter,
+        handlers: Mapping[Any, Handler],
+        fallback: ASGIApp,
+    ) -> None:
+        """``handlers`` as Starlette's exception middleware takes them: by exception class or
+        by the status code of an ``HTTPException`` (the ``Exception`` handler is not used)."""
+        self.router = router
+        self.fallback = fallback
+        self._handlers: dict[type[Exception], Handler] = {
+            key: handler
+            for key, handler in handlers.items()
+            if isinstance(key, type) and key is not Exception
+        }
+        self._status_handlers: dict[int, Handler] = {
+            key: handler for key, handler in handlers.items() if isinstance(key, int)
+        }
+        # What Starlette's exception middleware leaves in the scope, so that a route's own
+        # ``app`` run from a handler (a request run again) maps its errors the same way.
+        self._scope_handlers = (self._handlers, self._status_handlers)
+        self._direct = frozenset(
+            id(route.endpoint)
+            for route in router.routes
+            if isinstance(route, Route) and inspect.iscoroutinefunction(route.endpoint)
+        )
+
+    def _handler(self, exc: Exception) -> Handler | None:
+        if isinstance(exc, HTTPException):
+            handler = self._status_handlers.get(exc.status_code)
+            if handler is not None:
+                return handler
+        handlers = self._handlers
+        for cls in type(exc).__mro__:
+            handler = handlers.get(cls)
+            if handler is not None:
+                return handler
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.router.find(scope) if scope["type"] == "http" else None
+        if route is None or id(route.endpoint) not in self._direct:
+            await self.fallback(scope, receive, send)
+            return
+        scope["starlette.exception_handlers"] = self._scope_handlers
+        request = Request(scope, receive, send)
+        try:
+            response = await route.endpoint(request)
+        except Exception as exc:
+            handler = self._handler(exc)
+            if handler is None:
+                raise
+            response = await handler(request, exc)
+            # A reused exception instance would keep every request's traceback.
+            exc.__traceback__ = None
+        await response(scope, receive, send)

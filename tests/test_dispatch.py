@@ -1,0 +1,165 @@
+"""Routes run under the gateway by ``Dispatch``: the answers Starlette's own layers would give,
+without passing through them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.testclient import TestClient
+from starlette.types import Receive, Scope, Send
+
+from partnercart.server.domain.errors import NotFound, Unauthorized
+from partnercart.server.http.errors import HANDLERS, Handler
+from partnercart.server.http.faults import ControlledApp
+from partnercart.server.http.middleware import Gateway
+from partnercart.server.http.requestlog import LogBuffer
+from partnercart.server.runtime import Runtime
+
+
+class _Again(Exception):
+    """Asks its handler to run the request's route once more."""
+
+
+class _RunRouteAgain(Response):
+    def __init__(self) -> None:
+        super().__init__()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope["route"].app(scope, receive, send)
+
+
+async def _again(request: Request, exc: Exception) -> Response:
+    request.scope["state"]["ran_again"] = True
+    return _RunRouteAgain()
+
+
+async def ok(request: Request) -> Response:
+    return Response(b'{"ok":true}', media_type="application/json")
+
+
+def sync_ok(request: Request) -> Response:
+    return Response(b'{"sync":true}', media_type="application/json")
+
+
+async def not_found(request: Request) -> Response:
+    raise NotFound("No such thing here.")
+
+
+async def refused(request: Request) -> Response:
+    raise HTTPException(status_code=404)
+
+
+async def bug(request: Request) -> Response:
+    raise RuntimeError("a bug")
+
+
+async def teapot(request: Request) -> Response:
+    raise HTTPException(status_code=418)
+
+
+async def _short_and_stout(request: Request, exc: Exception) -> Response:
+    return Response(b"short and stout", status_code=418)
+
+
+async def twice(request: Request) -> Response:
+    if request.scope["state"].get("ran_again"):
+        raise Unauthorized("Still no key for this token.", code=400)
+    raise _Again()
+
+
+ROUTES = [
+    Route("/ok", ok),
+    Route("/sync", sync_ok),
+    Route("/missing", not_found),
+    Route("/refused", refused),
+    Route("/bug", bug),
+    Route("/twice", twice),
+    Route("/teapot", teapot),
+]
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    handlers: dict[Any, Handler] = {_Again: _again, 418: _short_and_stout, **HANDLERS}
+    app = ControlledApp(
+        routes=ROUTES,
+        middleware=[Middleware(Gateway, runtime=runtime, buffer=LogBuffer(runtime))],
+        exception_handlers=handlers,  # type: ignore[arg-type]
+    )
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def exception_middleware_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    original = ExceptionMiddleware.__call__
+
+    async def counting(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
+        calls.append(scope["path"])
+        await original(self, scope, receive, send)
+
+    monkeypatch.setattr(ExceptionMiddleware, "__call__", counting)
+    return calls
+
+
+def test_a_found_route_skips_starlettes_layers_and_the_rest_does_not(
+    client: TestClient, exception_middleware_calls: list[str]
+) -> None:
+    assert client.get("/ok").json() == {"ok": True}
+    assert exception_middleware_calls == []
+    # No route at the path, a method no route takes, a sync endpoint: Starlette decides.
+    nowhere = client.get("/nowhere")
+    assert nowhere.status_code == 404
+    assert nowhere.json()["description"] == "No resource is served at GET /nowhere."
+    answer = client.post("/ok")
+    assert answer.status_code == 405 and answer.headers["Allow"] == "GET, HEAD"
+    assert client.get("/sync").json() == {"sync": True}
+    assert exception_middleware_calls == ["/nowhere", "/ok", "/sync"]
+
+
+def test_errors_of_a_found_route_get_the_error_body_with_the_gateways_headers(
+    client: TestClient,
+) -> None:
+    # NotFound has no handler of its own: the nearest class that has one (ApiError) answers.
+    answer = client.get("/missing", headers={"MS-CorrelationId": "c-1"})
+    assert answer.status_code == 404
+    assert answer.json()["description"] == "No such thing here."
+    assert answer.headers["MS-CorrelationId"] == "c-1"
+    assert "MS-RequestId" in answer.headers and "Date" in answer.headers
+    # Starlette's own HTTPException goes to its handler too.
+    refused = client.get("/refused")
+    assert refused.status_code == 404
+    assert refused.json()["description"] == "No resource is served at GET /refused."
+    # A handler registered for a status code answers that code's HTTPException first.
+    teapot = client.get("/teapot")
+    assert (teapot.status_code, teapot.text) == (418, "short and stout")
+
+
+def test_a_bug_is_answered_with_the_error_body_and_logged_once(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="partnercart.http")
+    answer = client.get("/bug", headers={"MS-RequestId": "r-1"})
+    assert answer.status_code == 500
+    assert answer.json()["code"] == 800003
+    assert answer.headers["MS-RequestId"] == "r-1"
+    assert "a bug" not in answer.text
+    logged = [r for r in caplog.records if r.name == "partnercart.http"]
+    assert [r.getMessage() for r in logged] == ["unhandled error on GET /bug"]
+
+
+def test_a_route_run_again_by_a_handler_has_its_errors_mapped(client: TestClient) -> None:
+    answer = client.get("/twice")
+    assert answer.status_code == 401
+    assert answer.json()["description"] == "Still no key for this token."
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
