@@ -27,7 +27,7 @@ from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Route, Router
 from starlette.types import Receive, Scope, Send
 
-_NAMED_GROUP = re.compile(r"\(\?P<[^>]+>")
+_NAMED_GROUP = re.compile(r"\(\?P<([^>]+)>")
 
 
 class IndexedRouter(Router):
@@ -36,6 +36,8 @@ class IndexedRouter(Router):
     def __init__(self, routes: Sequence[BaseRoute] | None = None, **kwargs: Any) -> None:
         super().__init__(routes, **kwargs)
         self._groups: list[tuple[Route, ...]] = []
+        #: per pattern, its parameters' names and their group numbers in the joined expression
+        self._params: list[tuple[tuple[str, int], ...]] = []
         self._search: re.Pattern[str] | None = self._build(self.routes)
 
     def _build(self, routes: Sequence[BaseRoute]) -> re.Pattern[str] | None:
@@ -59,10 +61,21 @@ class IndexedRouter(Router):
             source = run[0].path_regex.pattern
             if not (source.startswith("^") and source.endswith("$")):
                 return None
-            # The routes' own names are dropped: only which pattern matched is asked here.
-            parts.append(f"(?P<p{number}>{_NAMED_GROUP.sub('(?:', source[1:-1])})")
+            # Each parameter's group is renamed ``p<number>_<name>`` (names must be unique in
+            # the joined expression), so its value is read from the joined match itself.
+            inner = _NAMED_GROUP.sub(f"(?P<p{number}_\\1>", source[1:-1])
+            parts.append(f"(?P<p{number}>{inner})")
+        joined = re.compile("^(?:" + "|".join(parts) + ")$")
         self._groups = [tuple(run) for run in runs]
-        return re.compile("^(?:" + "|".join(parts) + ")$")
+        self._params = [
+            tuple(
+                (name[len(f"p{number}_") :], index)
+                for name, index in joined.groupindex.items()
+                if name.startswith(f"p{number}_")
+            )
+            for number in range(len(runs))
+        ]
+        return joined
 
     def find(self, scope: Scope) -> Route | None:
         """The plain route that serves this request, with the scope filled in as Starlette's
@@ -76,15 +89,14 @@ class IndexedRouter(Router):
         if found is None or found.lastgroup is None:
             return None
         method = scope["method"]
-        for route in self._groups[int(found.lastgroup[1:])]:
+        number = int(found.lastgroup[1:])
+        for route in self._groups[number]:
             if route.methods and method not in route.methods:
                 continue
-            match = route.path_regex.match(path)
-            assert match is not None  # the joined expression matched its pattern
             params = dict(scope.get("path_params", {}))
             convertors = route.param_convertors
-            for key, value in match.groupdict().items():
-                params[key] = convertors[key].convert(value)
+            for key, index in self._params[number]:
+                params[key] = convertors[key].convert(found.group(index))
             if "router" not in scope:
                 scope["router"] = self
             scope["route"] = route

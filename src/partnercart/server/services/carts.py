@@ -103,6 +103,12 @@ def owned_cart_key(actor: Actor, customer_id: str, cart_id: str) -> tuple[str, s
     return actor.partner_id, customer_id.lower(), cart_id.lower()
 
 
+def find_owned_cart(uow: UnitOfWork, key: tuple[str, str, str]) -> tuple[bool, CartRecord | None]:
+    """The joined read of one :func:`get_cart` (its key from :func:`owned_cart_key`): whether
+    the partner has the customer, and the customer's cart if it has one."""
+    return uow.carts.get_owned(*key)
+
+
 def find_owned_carts(
     uow: UnitOfWork, keys: Sequence[tuple[str, str, str]]
 ) -> list[tuple[bool, CartRecord | None]]:
