@@ -23,6 +23,7 @@ from partnercart.server.http.app import create_app
 from partnercart.server.runtime import build_runtime
 from partnercart.server.settings import Settings
 from tests.conftest import Api
+from tests.control_helpers import Admin
 from tests.servers import Partner, ServerProcess, running
 
 FIELDS = {
@@ -80,6 +81,44 @@ def test_one_line_per_request(api: Api, caplog: pytest.LogCaptureFixture) -> Non
     assert missing["route"] is None
     assert missing["path"] == "/v1/no/such/thing"
     assert missing["status"] == 404
+
+
+def test_faulted_requests_carry_their_route_and_partner(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fault answers before routing, so no handler checks the token: the line still names
+    the route template the rules were matched against, and the partner when the token is valid
+    (whether or not a rule needed the partner), as the control plane's request log does."""
+    admin = Admin(api)
+    other = api.as_partner(str(uuid.uuid4()))
+    admin.ok("POST", "/faults", 201, json={"route": "/v1/customers", "status": 503})
+    admin.ok("POST", "/faults", 201, json={"partner": other.partner_id, "status": 502})
+    caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
+    assert api.get("/v1/customers").status_code == 503
+    assert other.get("/v1/customers/some-customer").status_code == 502
+    bad = {"Authorization": "Bearer not-a-token"}
+    assert api.client.get("/v1/customers", headers=bad).status_code == 503
+    assert api.client.get("/v1/customers").status_code == 503
+    assert api.get("/v1/no/such/thing").status_code == 404
+    plain, scoped, forged, anonymous, missing = lines(caplog)
+    assert (plain["route"], plain["partner"], plain["status"]) == (
+        "/v1/customers",
+        api.partner_id,
+        503,
+    )
+    assert "path" not in plain
+    assert (scoped["route"], scoped["partner"], scoped["status"]) == (
+        "/v1/customers/{customer_id}",
+        other.partner_id,
+        502,
+    )
+    assert (forged["route"], forged["partner"]) == ("/v1/customers", None)
+    assert (anonymous["route"], anonymous["partner"]) == ("/v1/customers", None)
+    assert missing["route"] is None and missing["path"] == "/v1/no/such/thing"
+    assert missing["partner"] is None  # no rule fired: no handler, no partner
+    # the control plane's request log names the same partners
+    logged = admin.ok("GET", f"/requests?partner={api.partner_id}")["items"]
+    assert {entry["status"] for entry in logged} == {503, 404}
 
 
 def test_silent_below_info(api: Api, caplog: pytest.LogCaptureFixture) -> None:

@@ -7,7 +7,10 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -119,3 +122,102 @@ def test_a_run_whose_server_cannot_start_shows_the_reason_without_the_plugins_tr
     assert "unsupported database URL" in done.stdout
     assert "_server.py" not in done.stdout  # no traceback through the plugin...
     assert "During handling of the above exception" not in done.stdout  # ...nor a chained one
+
+
+class _SleepingServer:
+    """Stands in for ``ServerProcess`` in :class:`SharedServer`: a real child process (so
+    stopping it by pid is real) that "answers" while it runs. ``process`` is a stand-in too,
+    for ``SharedServer`` to settle; the child itself is kept in :attr:`running`."""
+
+    running: ClassVar[dict[str, subprocess.Popen[bytes]]] = {}
+
+    def __init__(self, data_dir: Path, *, database: str | None = None) -> None:
+        self.data_dir = data_dir
+        self.process: SimpleNamespace | None = None
+        self._child: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> _server.RunningServer:
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+        self._child, self.process = child, SimpleNamespace(returncode=None)
+        url = f"http://server-{child.pid}"
+        self.running[url] = child
+        return _server.RunningServer(url, self.data_dir, child.pid)
+
+    def stop(self) -> None:
+        if self._child is not None and self._child.poll() is None:
+            self._child.terminate()
+            self._child.wait(timeout=15)
+        self.process = None
+
+
+@pytest.fixture
+def sleeping_servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[str]]:
+    """``SharedServer`` starts :class:`_SleepingServer`s, which answer while they run, unless
+    their URL is in the set yielded."""
+    running = _SleepingServer.running
+    silent: set[str] = set()
+
+    def ping(url: str, timeout: float = 2.0) -> bool:
+        return url in running and url not in silent and running[url].poll() is None
+
+    monkeypatch.setattr(_server, "ServerProcess", _SleepingServer)
+    monkeypatch.setattr(_server, "_ping", ping)
+    try:
+        yield silent
+    finally:
+        for process in running.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=15)
+        running.clear()
+
+
+@pytest.mark.usefixtures("sleeping_servers")
+def test_releases_for_a_dead_shared_server_leave_its_successors_count_alone(
+    tmp_path: Path,
+) -> None:
+    """Workers A and B share a server; it dies; worker C starts another. A and B then
+    release the dead one: the new server's count is not theirs to decrement, so it keeps
+    serving C (and D, who joins it) until the last of its own users leaves."""
+    running = _SleepingServer.running
+    a, b, c, d = (_server.SharedServer(tmp_path / "shared") for _ in range(4))
+    first = a.acquire()
+    assert b.acquire().url == first.url
+    running[first.url].terminate()  # the shared server dies mid-run
+    running[first.url].wait(timeout=15)
+    second = c.acquire()
+    assert second.url != first.url
+    second_process = running[second.url]
+    b.release()  # B held the dead server, and never started one
+    assert second_process.poll() is None, "B's release stopped C's server"
+    a.release()
+    assert second_process.poll() is None, "A's release stopped C's server"
+    assert d.acquire().url == second.url  # still alive, still shared
+    d.release()
+    assert second_process.poll() is None
+    c.release()  # the last of its users
+    assert second_process.wait(timeout=15) is not None
+    assert not (tmp_path / "shared" / "server.json").exists()
+
+
+def test_a_replaced_server_that_still_runs_is_stopped_by_its_own_last_user(
+    tmp_path: Path, sleeping_servers: set[str]
+) -> None:
+    """A server too slow to answer one ping is replaced, yet keeps serving the workers that
+    hold it: they count it down apart from the new one, and the last of them stops it."""
+    running = _SleepingServer.running
+    a, b, c = (_server.SharedServer(tmp_path / "shared") for _ in range(3))
+    first = a.acquire()
+    b.acquire()
+    sleeping_servers.add(first.url)
+    second = c.acquire()
+    assert second.url != first.url
+    sleeping_servers.clear()  # it answers again
+    a.release()  # it started the first server, but B still uses it
+    assert running[first.url].poll() is None
+    b.release()  # the first server's last user, who did not start it: stopped by pid
+    assert running[first.url].wait(timeout=15) is not None
+    assert running[second.url].poll() is None
+    c.release()
+    assert running[second.url].wait(timeout=15) is not None
+    assert not (tmp_path / "shared" / "server.json").exists()

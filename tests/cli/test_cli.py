@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from partnercart.cli.main import main
 from partnercart.testing._server import RunningServer, free_port
 from tests.client.fakes import Script, json_response, sample
+from tests.conftest import Api
 
 
 @pytest.fixture
@@ -326,6 +327,35 @@ def test_an_empty_partner_is_refused_not_read_as_every_partner(args: tuple[str, 
     )
     assert result.exit_code == 2, result.output
     assert "--partner" in result.output and "is empty" in result.output
+
+
+def test_control_lists_say_when_they_are_empty(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``control requests`` printed nothing at all for an empty log; now one line says so,
+    while ``--json`` and the commands that print JSON stay JSON (an empty ``items``)."""
+
+    def through_the_app(method: str, url: str, **kwargs: Any) -> httpx.Response:
+        kwargs.pop("timeout", None)  # the test client refuses one
+        response: httpx.Response = api.client.request(method, httpx.URL(url).path, **kwargs)
+        return response
+
+    monkeypatch.setattr(httpx, "request", through_the_app)
+    base = ["control", "--url", "http://127.0.0.1:9", "--admin-key", api.runtime.admin_key]
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(main, [*base, *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    assert run("requests") == "no requests logged\n"
+    partner = api.partner_id
+    assert run("requests", "--partner", partner) == f"no requests logged for partner {partner}\n"
+    assert json.loads(run("requests", "--json"))["items"] == []
+    assert json.loads(run("partners"))["items"] == []
+    assert json.loads(run("faults", "list"))["items"] == []
+    assert api.get("/v1/customers").status_code == 200
+    [logged] = run("requests", "--partner", partner).splitlines()
+    assert "GET" in logged and "/v1/customers  200" in logged
+    assert run("requests", "--partner", str(uuid.uuid4())).startswith("no requests logged for")
 
 
 def test_carts_seed_prints_the_carts_it_made_when_some_fail() -> None:

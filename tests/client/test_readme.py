@@ -192,6 +192,52 @@ def test_readme_plugin_example_passes_under_xdist_with_one_shared_server(tmp_pat
         httpx.get(f"{urls.pop()}/_partnercart/ping", timeout=2)
 
 
+def _plugin_section() -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("## Testing with the pytest plugin")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def test_readme_says_how_the_plugin_is_loaded_as_pytest_does(tmp_path: Path) -> None:
+    """Installed, the plugin loads by its entry point; naming it as well (``-p`` or
+    ``pytest_plugins``) makes pytest refuse with the message the README quotes, and the
+    README says the plugin needs POSIX (fcntl)."""
+    from importlib.metadata import entry_points
+
+    if not any(e.name == "partnercart" for e in entry_points(group="pytest11")):
+        pytest.skip("partnercart's pytest11 entry point is not installed here")
+    section = _plugin_section()
+    assert "POSIX" in section and "fcntl" in section
+    refusal = "Plugin already registered under a different name"
+    assert refusal in section
+    project = tmp_path / "project"
+    project.mkdir()
+    test = "def test_it(partner_tenant):\n    assert partner_tenant\n"
+    (project / "test_tenant.py").write_text(test)
+    env = _env(tmp_path)
+    for key in ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
+        env.pop(key, None)
+
+    def pytest_run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args]
+        return subprocess.run(
+            [*command, "test_tenant.py"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    alone = pytest_run()
+    assert alone.returncode == 0, alone.stdout + alone.stderr  # loaded by itself
+    named = pytest_run("-p", "partnercart.testing.plugin")
+    assert named.returncode != 0 and refusal in named.stdout + named.stderr
+    (project / "conftest.py").write_text('pytest_plugins = ["partnercart.testing.plugin"]\n')
+    listed = pytest_run()
+    assert listed.returncode != 0 and refusal in listed.stdout + listed.stderr
+
+
 def test_readme_checkout_example_against_published_samples(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -313,10 +313,13 @@ def faults_clear(ctx: click.Context, partner: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the full entries as JSON.")
 @click.pass_context
 def requests(ctx: click.Context, partner: str | None, limit: int, as_json: bool) -> None:
-    """The most recent requests, newest first."""
+    """The most recent requests, newest first (one line each; --json: the entries)."""
     found = _client(ctx).call("GET", "/requests", params={"partner": partner, "limit": limit})
     if as_json:
-        _print(found)
+        _print(found)  # an empty log is still JSON: {"items": []}
+        return
+    if not found["items"]:
+        click.echo(f"no requests logged for partner {partner}" if partner else "no requests logged")
         return
     for item in found["items"]:
         status = "dropped" if item.get("dropped") else item.get("status")

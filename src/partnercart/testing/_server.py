@@ -3,7 +3,9 @@
 Under pytest-xdist the workers share one server: its address, pid and the number of workers
 using it live in ``server.json`` in a directory all workers of one run share, guarded by an
 exclusive ``fcntl`` lock on ``server.lock``. The first worker starts the server; the last one
-to finish stops it. Only this module's callers know the protocol; tests just get a URL.
+to finish stops it. The count belongs to one server (a generation id): when the server dies and
+a worker starts another, the workers that held the dead one leave the new one's count alone.
+Only this module's callers know the protocol; tests just get a URL.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -183,7 +187,15 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 class SharedServer:
-    """One server for all the xdist workers of a run, reference-counted in ``server.json``."""
+    """One server for all the xdist workers of a run, reference-counted in ``server.json``.
+
+    Each server started gets a generation id, and the count of its users is kept under that
+    id: ``{"current": id, "servers": {id: {"url", "pid", "users"}}}``. A worker releases the
+    generation it acquired. When the current server stops answering, the next worker starts
+    another (a new generation, counted from 1) and the old entry stays for the workers still
+    holding it: their releases count it down, never the new one, and its last user stops it
+    (by its own handle, or by pid only while it still answers: a dead server's pid may have
+    been given to another process)."""
 
     def __init__(self, shared_dir: Path, *, database: str | None = None) -> None:
         self.dir = shared_dir
@@ -191,49 +203,81 @@ class SharedServer:
         self.state_file = shared_dir / "server.json"
         self.lock_file = shared_dir / "server.lock"
         self._own: ServerProcess | None = None
+        #: the generation this worker acquired (``None`` before acquire, and after release)
+        self._generation: str | None = None
 
-    def _read(self) -> dict[str, object] | None:
+    def _read(self) -> tuple[str | None, dict[str, dict[str, Any]]]:
+        """The current generation and every generation still counted."""
         try:
             state = json.loads(self.state_file.read_text())
         except (OSError, ValueError):
-            return None
-        return state if isinstance(state, dict) else None
+            return None, {}
+        if not isinstance(state, dict) or not isinstance(state.get("servers"), dict):
+            return None, {}
+        servers = {
+            str(generation): entry
+            for generation, entry in state["servers"].items()
+            if isinstance(entry, dict)
+        }
+        current = state.get("current")
+        return (current if isinstance(current, str) else None), servers
+
+    def _write(self, current: str | None, servers: dict[str, dict[str, Any]]) -> None:
+        if servers:
+            self.state_file.write_text(json.dumps({"current": current, "servers": servers}))
+        else:
+            with contextlib.suppress(OSError):
+                self.state_file.unlink()
 
     def acquire(self) -> RunningServer:
         self.dir.mkdir(parents=True, exist_ok=True)
         with _locked(self.lock_file):
-            state = self._read()
-            if state and int(str(state.get("users", 0))) > 0 and _ping(str(state["url"])):
-                state["users"] = int(str(state["users"])) + 1
+            current, servers = self._read()
+            entry = servers.get(current) if current is not None else None
+            if entry is not None and int(entry.get("users", 0)) > 0 and _ping(str(entry["url"])):
+                entry["users"] = int(entry["users"]) + 1
             else:
                 self._own = ServerProcess(self.dir / "data", database=self.database)
                 server = self._own.start()
-                state = {"url": server.url, "pid": server.pid, "users": 1}
-            self.state_file.write_text(json.dumps(state))
+                current = uuid.uuid4().hex
+                entry = servers[current] = {"url": server.url, "pid": server.pid, "users": 1}
+            self._write(current, servers)
+            self._generation = current
             data = self.dir / "data"
-            pid = int(str(state["pid"]))
-            return RunningServer(str(state["url"]), data, pid, read_admin_key(data))
+            pid = int(entry["pid"])
+            return RunningServer(str(entry["url"]), data, pid, read_admin_key(data))
 
     def release(self) -> None:
+        generation, self._generation = self._generation, None
         with _locked(self.lock_file):
-            state = self._read() or {}
-            users = int(str(state.get("users", 1))) - 1
+            current, servers = self._read()
+            entry = servers.get(generation) if generation is not None else None
+            if generation is None or entry is None:  # nothing counted for it
+                if self._own is not None:
+                    self._own.stop()
+                    self._own = None
+                return
+            users = int(entry.get("users", 1)) - 1
             if users > 0:
-                state["users"] = users
-                self.state_file.write_text(json.dumps(state))
+                entry["users"] = users
+                self._write(current, servers)
                 if self._own is not None and self._own.process is not None:
                     # The server outlives this worker: the last user stops it by pid. Mark the
                     # handle as settled so its garbage collection does not warn.
                     self._own.process.returncode = 0
                     self._own = None
                 return
-            with contextlib.suppress(OSError):
-                self.state_file.unlink()
+            del servers[generation]
+            replaced = generation != current
+            self._write(current if replaced else None, servers)
             if self._own is not None:
                 self._own.stop()
+                self._own = None
                 return
-            pid = state.get("pid")
-            url = str(state.get("url", ""))
+            pid = entry.get("pid")
+            url = str(entry.get("url", ""))
+            if replaced and not (url and _ping(url, timeout=0.5)):
+                return  # found dead before: its pid may be another process's by now
             if isinstance(pid, int):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGTERM)

@@ -79,7 +79,13 @@ class AccessLog:
             "replay": bool(state.get("idempotent_replay", False)),
         }
         if route is None:
-            record["path"] = scope["path"]
+            # Not routed: no such route, or a fault answered first (faults.inject keeps the
+            # template it matched the rules against).
+            route = state.get("route")
+            if route is None:
+                record["path"] = scope["path"]
+            else:
+                record["route"] = route
         return _encoder.encode(record).decode()
 
 

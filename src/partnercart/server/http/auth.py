@@ -5,8 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from partnercart.server.domain.carts import Actor
-from partnercart.server.domain.errors import Unauthorized
+from partnercart.server.domain.errors import ApiError, Unauthorized
 from partnercart.server.http.parts import parts_of
+from partnercart.server.identity.tokens import KeysPending
 from partnercart.server.runtime import Runtime
 
 
@@ -40,6 +41,18 @@ def actor_from_header(runtime: Runtime, header: str | None) -> Actor:
     it are being fetched. Tokens live on the wall clock, not on a tenant's virtual clock."""
     actor, _claims = runtime.verifier.verify(bearer_token(header), now=runtime.wall_clock.now())
     return actor
+
+
+def partner_from_header(runtime: Runtime, header: str | None) -> str | None:
+    """The partner an ``Authorization`` header value proves, for the logs of a request no
+    handler checked (a fault answered it): ``None`` when it proves none, or when the keys
+    that could prove it are still being fetched (the logs do not wait for them)."""
+    if header is None:
+        return None
+    try:
+        return actor_from_header(runtime, header).partner_id
+    except (ApiError, KeysPending):
+        return None
 
 
 def authenticate(request: Request) -> Actor:

@@ -33,7 +33,7 @@ from partnercart.server.control import faults as rules
 from partnercart.server.control.faults import FaultRule
 from partnercart.server.domain.errors import ApiError
 from partnercart.server.http import media
-from partnercart.server.http.auth import actor_from_header
+from partnercart.server.http.auth import actor_from_header, partner_from_header
 from partnercart.server.http.dispatch import Dispatch
 from partnercart.server.http.errors import Handler
 from partnercart.server.http.parts import AppParts
@@ -171,12 +171,19 @@ async def inject(
     state: dict[str, Any] = scope.setdefault("state", {})
     template, params = route_of(scope)
     state["route"] = template
-    rule = await _fire(runtime, scope, live, template, params)
+    rule, checked, partner_id = await _fire(runtime, scope, live, template, params)
     if rule is None:
         await app(scope, receive, send)
         return
     state["fault"] = rule.id
     state["fault_action"] = rule.action
+    # The access log and the request log name the partner of a faulted request too, though
+    # no handler may run to check its token: the partner the rules were matched with, or the
+    # one a valid token names (never waiting for keys being fetched; nothing when invalid).
+    if not checked:
+        partner_id = partner_from_header(runtime, state["authorization"])
+    if partner_id is not None:
+        state["partner_id"] = partner_id
     if rule.latency_ms:
         await anyio.sleep(rule.latency_ms / 1000)
     if rule.action == "latency":
@@ -212,9 +219,13 @@ async def _fire(
     live: list[FaultRule],
     template: str | None,
     params: dict[str, str],
-) -> FaultRule | None:
+) -> tuple[FaultRule | None, bool, str | None]:
+    """The rule that fires on this request, if any; whether the token was checked (only when
+    a live rule names a partner or a customer), and the partner it names (``None`` when the
+    token is invalid or was not checked)."""
     partner_id: str | None = None
-    if any(r.partner is not None or r.customer is not None for r in live):
+    checked = any(r.partner is not None or r.customer is not None for r in live)
+    if checked:
         header = scope["state"]["authorization"]
         try:
             try:
@@ -237,7 +248,7 @@ async def _fire(
         )
     ]
     if not matched:
-        return None
+        return None, checked, partner_id
 
     def count() -> FaultRule | None:
         with runtime.services.store.unit_of_work(write=True) as uow:
@@ -246,4 +257,4 @@ async def _fire(
     fired: FaultRule | None = await _run(runtime, count)
     if fired is not None and fired.spent:
         runtime.faults.invalidate()
-    return fired
+    return fired, checked, partner_id

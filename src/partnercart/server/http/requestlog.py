@@ -28,23 +28,11 @@ from starlette.types import Scope
 from partnercart.server.control import requestlog
 from partnercart.server.control.requestlog import BODY_LIMIT, StoredRequest
 from partnercart.server.control.store import to_micros
-from partnercart.server.domain.errors import ApiError
-from partnercart.server.http.auth import actor_from_header
+from partnercart.server.http.auth import partner_from_header
 from partnercart.server.http.calls import in_unit_of_work
-from partnercart.server.identity.tokens import KeysPending
 from partnercart.server.runtime import Runtime
 
 log = logging.getLogger("partnercart.requestlog")
-
-
-def _partner(runtime: Runtime, authorization: str | None) -> str | None:
-    """The partner a request's token names, when no handler checked it (a fault answered)."""
-    if authorization is None:
-        return None
-    try:
-        return actor_from_header(runtime, authorization).partner_id
-    except (ApiError, KeysPending):  # no waiting for keys here
-        return None
 
 
 #: A request log row: ``(partner_id, at_micros, packed StoredRequest)``, its headers as they
@@ -149,7 +137,9 @@ class Capture:
             bool(state.get("idempotent_replay")),
             dropped,
         )
-        partner = state.get("partner_id") or _partner(runtime, state.get("authorization"))
+        partner = state.get("partner_id") or partner_from_header(
+            runtime, state.get("authorization")
+        )
         return partner, to_micros(self.wall), _packer.encode(fields)
 
 
