@@ -163,3 +163,96 @@ def test_a_route_run_again_by_a_handler_has_its_errors_mapped(client: TestClient
     assert answer.status_code == 401
     assert answer.json()["description"] == "Still no key for this token."
     assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+# What Starlette's layers did for an app configured otherwise than ``create_app`` configures it,
+# which the dispatcher must do too: it replaces them for every ``ControlledApp``.
+
+
+class _Wrapped(Exception):
+    """Its handler raises an error that has a handler of its own."""
+
+
+class _SyncMapped(Exception):
+    """Mapped by a plain (not async) handler."""
+
+
+async def _raise_not_found(request: Request, exc: Exception) -> Response:
+    raise NotFound("Mapped by the handler of what the handler raised.")
+
+
+def _sync_conflict(request: Request, exc: Exception) -> Response:
+    return Response(b"answered by a sync handler", status_code=409)
+
+
+async def wrapped(request: Request) -> Response:
+    raise _Wrapped()
+
+
+async def sync_mapped(request: Request) -> Response:
+    raise _SyncMapped()
+
+
+async def conflict(request: Request) -> Response:
+    raise HTTPException(status_code=409, detail="Taken.")
+
+
+async def echo(request: Request) -> Response:
+    return Response(await request.body())
+
+
+class _Tag:
+    """A route's own middleware: tags the answer."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def tagged(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-tag", b"route")]
+            await send(message)
+
+        await self.app(scope, receive, tagged)
+
+
+def _app(runtime: Runtime | None, **kwargs: Any) -> ControlledApp:
+    routes = [
+        *ROUTES,
+        Route("/wrapped", wrapped),
+        Route("/sync-mapped", sync_mapped),
+        Route("/conflict", conflict),
+        Route("/echo", echo, methods=["POST"]),
+        Route("/tagged", ok, middleware=[Middleware(_Tag)]),
+        Route("/limited", echo, methods=["POST"], max_body_size=4),
+    ]
+    if runtime is not None:
+        kwargs.setdefault(
+            "middleware", [Middleware(Gateway, runtime=runtime, buffer=LogBuffer(runtime))]
+        )
+    return ControlledApp(routes=routes, **kwargs)
+
+
+def test_an_error_raised_by_a_handler_is_mapped_by_its_own_handler(runtime: Runtime) -> None:
+    """Starlette's exception middleware around the route mapped what a handler raised."""
+    handlers = {_Wrapped: _raise_not_found, _SyncMapped: _sync_conflict, **HANDLERS}
+    with TestClient(_app(runtime, exception_handlers=handlers), raise_server_exceptions=False) as c:
+        answer = c.get("/wrapped")
+        assert answer.status_code == 404
+        assert answer.json()["description"] == "Mapped by the handler of what the handler raised."
+        assert "MS-RequestId" in answer.headers
+
+
+def test_a_plain_function_handler_answers(runtime: Runtime) -> None:
+    """Starlette runs a handler that is not a coroutine function in its thread pool."""
+    handlers = {_Wrapped: _raise_not_found, _SyncMapped: _sync_conflict, **HANDLERS}
+    with TestClient(_app(runtime, exception_handlers=handlers), raise_server_exceptions=False) as c:
+        answer = c.get("/sync-mapped")
+        assert (answer.status_code, answer.text) == (409, "answered by a sync handler")
+
+
+def test_an_http_exception_without_a_handler_of_the_apps_gets_starlettes_answer() -> None:
+    with TestClient(_app(None), raise_server_exceptions=False) as c:
+        answer = c.get("/conflict")
+        assert (answer.status_code, answer.text) == (409, "Taken.")
+        assert c.get("/missing").status_code == 500  # an ApiError with no handler is a bug

@@ -75,7 +75,7 @@ class ControlledApp(Starlette):
         handlers: dict[Any, Any] = dict(self.exception_handlers)
         self._on_error = handlers.pop(Exception, None) or handlers.pop(500, None)
         handlers.pop(500, None)
-        app: ASGIApp = Dispatch(self.router, handlers, ExceptionMiddleware(self.router, handlers))
+        app: ASGIApp = Dispatch(self.router, ExceptionMiddleware(self.router, handlers))
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
         return app
