@@ -18,6 +18,8 @@ from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
 from partnercart.server.domain.errors import NotFound, Unauthorized
+from partnercart.server.http.app import create_app
+from partnercart.server.http.dispatch import runs_directly
 from partnercart.server.http.errors import HANDLERS, Handler
 from partnercart.server.http.faults import ControlledApp
 from partnercart.server.http.middleware import Gateway
@@ -256,3 +258,21 @@ def test_an_http_exception_without_a_handler_of_the_apps_gets_starlettes_answer(
         answer = c.get("/conflict")
         assert (answer.status_code, answer.text) == (409, "Taken.")
         assert c.get("/missing").status_code == 500  # an ApiError with no handler is a bug
+
+
+def test_a_route_with_its_own_middleware_or_body_limit_runs_through_them(
+    runtime: Runtime,
+) -> None:
+    with TestClient(_app(runtime, exception_handlers=HANDLERS)) as c:
+        assert c.get("/tagged").headers.get("x-tag") == "route"
+        assert c.post("/limited", content=b"four").text == "four"
+        too_long = c.post("/limited", content=b"five!")
+        assert too_long.status_code == 413
+        assert c.post("/echo", content=b"five!").text == "five!"
+
+
+def test_every_route_of_the_app_runs_directly(runtime: Runtime) -> None:
+    """Each of the app's routes is one the dispatcher awaits itself (none is left to
+    Starlette's layers by a check that no longer recognises Starlette's route wrapper)."""
+    routes = create_app(runtime).routes
+    assert routes and [r.path for r in routes if not runs_directly(r)] == []  # type: ignore[attr-defined]

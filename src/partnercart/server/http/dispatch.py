@@ -20,9 +20,11 @@ runs a found route's endpoint directly and maps what it raises with the same han
   already in memory (no route streams), so nothing a handler maps can be raised once it has
   started, and ``send`` is passed on as it is rather than watched through a closure.
 
-Whatever the index cannot decide (no route at the path, a method no route takes, a route that
-is not a plain async endpoint) goes through Starlette's own exception middleware and router,
-which make the 404 and 405 decisions.
+Whatever the index cannot decide (no route at the path, a method no route takes) goes through
+Starlette's own exception middleware and router, which make the 404 and 405 decisions; so does
+a route that is not a plain async endpoint: a sync endpoint, an ASGI app, or a route with
+``middleware`` or ``max_body_size`` of its own, which wrap the route's ``app`` and run only
+through it.
 """
 
 from __future__ import annotations
@@ -36,11 +38,20 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 
 from partnercart.server.http.errors import Handler
 from partnercart.server.http.routing import IndexedRouter
+
+
+async def _placeholder(request: Request) -> Response:  # pragma: no cover - never called
+    raise NotImplementedError
+
+
+#: The code of the ``app`` Starlette's ``Route`` makes for a function endpoint: a route whose
+#: ``app`` runs other code (its own middleware or body limit around it) is not run directly.
+_PLAIN_ROUTE_APP = getattr(request_response(_placeholder), "__code__", None)
 
 
 def awaitable_handler(handler: Any) -> Handler:
@@ -54,6 +65,17 @@ def awaitable_handler(handler: Any) -> Handler:
         return response
 
     return in_thread
+
+
+def runs_directly(route: Any) -> bool:
+    """Whether :class:`Dispatch` may await ``route``'s endpoint itself: a plain
+    :class:`~starlette.routing.Route` of an async function, whose ``app`` is Starlette's
+    wrapper of that function and nothing more."""
+    return (
+        isinstance(route, Route)
+        and inspect.iscoroutinefunction(route.endpoint)
+        and getattr(route.app, "__code__", None) is _PLAIN_ROUTE_APP
+    )
 
 
 class Dispatch:
@@ -77,11 +99,7 @@ class Dispatch:
         self._status_handlers: dict[int, Handler] = {
             key: awaitable_handler(handler) for key, handler in status_handlers.items()
         }
-        self._direct = frozenset(
-            id(route)
-            for route in router.routes
-            if isinstance(route, Route) and inspect.iscoroutinefunction(route.endpoint)
-        )
+        self._direct = frozenset(id(route) for route in router.routes if runs_directly(route))
 
     def _handler(self, exc: Exception) -> Handler | None:
         if isinstance(exc, HTTPException):
