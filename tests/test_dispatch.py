@@ -3,11 +3,13 @@ without passing through them."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.exceptions import ExceptionMiddleware
@@ -15,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from partnercart.server.domain.errors import NotFound, Unauthorized
 from partnercart.server.http.app import create_app
@@ -269,6 +271,107 @@ def test_a_route_with_its_own_middleware_or_body_limit_runs_through_them(
         too_long = c.post("/limited", content=b"five!")
         assert too_long.status_code == 413
         assert c.post("/echo", content=b"five!").text == "five!"
+
+
+def test_the_apps_own_body_limit_is_kept(runtime: Runtime) -> None:
+    app = _app(runtime, exception_handlers=HANDLERS, max_body_size=4)
+    with TestClient(app) as c:
+        assert c.post("/echo", content=b"four").text == "four"
+        assert c.post("/echo", content=b"five!").status_code == 413
+
+
+async def _bug_in_the_background() -> None:
+    raise RuntimeError("a bug after the answer")
+
+
+async def answered_then_bug(request: Request) -> Response:
+    return Response(b"answered", background=BackgroundTask(_bug_in_the_background))
+
+
+def _run(app: ControlledApp, path: str) -> tuple[list[Message], BaseException | None]:
+    """One GET through the app as a server runs it: what it sent, and what it raised."""
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+
+    async def main() -> BaseException | None:
+        try:
+            await app(scope, receive, send)
+        except BaseException as exc:
+            return exc
+        return None
+
+    return sent, asyncio.run(main())
+
+
+def _starts(sent: list[Message]) -> list[int]:
+    return [m["status"] for m in sent if m["type"] == "http.response.start"]
+
+
+def test_without_the_gateway_a_bug_gets_a_500_once_and_still_reaches_the_server(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR, logger="partnercart.http")
+    routes = [Route("/bug", bug), Route("/late", answered_then_bug)]
+    # Without an ``Exception`` handler: Starlette's own plain 500.
+    sent, raised = _run(ControlledApp(routes=routes), "/bug")
+    assert isinstance(raised, RuntimeError) and _starts(sent) == [500]
+    assert sent[-1]["body"] == b"Internal Server Error"
+    # An ``Exception`` handler that is a plain function runs too.
+    plain = ControlledApp(routes=routes, exception_handlers={Exception: _sync_conflict})
+    sent, raised = _run(plain, "/bug")
+    assert isinstance(raised, RuntimeError) and _starts(sent) == [409]
+    # In debug mode: Starlette's traceback page instead.
+    sent, raised = _run(ControlledApp(routes=routes, debug=True), "/bug")
+    assert isinstance(raised, RuntimeError) and _starts(sent) == [500]
+    assert b"RuntimeError: a bug" in sent[-1]["body"]
+    # With the app's handlers: their 500 body, logged once.
+    app = ControlledApp(routes=routes, exception_handlers=HANDLERS)
+    sent, raised = _run(app, "/bug")
+    assert isinstance(raised, RuntimeError) and _starts(sent) == [500]
+    # A bug after the answer started: no second answer on top of the first.
+    sent, raised = _run(app, "/late")
+    assert isinstance(raised, RuntimeError) and _starts(sent) == [200]
+    logged = [r.getMessage() for r in caplog.records if r.name == "partnercart.http"]
+    assert logged == ["unhandled error on GET /bug", "unhandled error on GET /late"]
+
+
+@pytest.mark.parametrize("cancel", [asyncio.CancelledError, KeyboardInterrupt])
+def test_a_base_exception_propagates_unanswered_and_unlogged(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture, cancel: type[BaseException]
+) -> None:
+    async def cancelled(request: Request) -> Response:
+        raise cancel()
+
+    caplog.set_level(logging.ERROR, logger="partnercart.http")
+    app = ControlledApp(
+        routes=[Route("/cancelled", cancelled)],
+        middleware=[Middleware(Gateway, runtime=runtime, buffer=LogBuffer(runtime))],
+        exception_handlers=HANDLERS,
+    )
+    sent, raised = _run(app, "/cancelled")
+    assert isinstance(raised, cancel)
+    assert sent == []
+    assert [r for r in caplog.records if r.name == "partnercart.http"] == []
 
 
 def test_every_route_of_the_app_runs_directly(runtime: Runtime) -> None:
