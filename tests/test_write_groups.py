@@ -4,6 +4,7 @@ one savepoint per write, and no answer before its group is committed."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -11,14 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
+from starlette.requests import Request
 from starlette.testclient import TestClient
 
+from partnercart.server.domain.carts import Actor
 from partnercart.server.domain.clock import ManualClock
 from partnercart.server.domain.errors import ServiceUnavailable
-from partnercart.server.domain.records import CustomerRecord
+from partnercart.server.domain.records import CartRecord, CustomerRecord
 from partnercart.server.http.app import create_app
-from partnercart.server.http.calls import _grouped
+from partnercart.server.http.calls import _grouped, read_cart
 from partnercart.server.runtime import build_runtime
 from partnercart.server.settings import Settings
 from partnercart.server.storage import DatabaseUrl, migrate
@@ -397,3 +401,53 @@ def test_a_store_opened_without_groups_commits_each_write_alone(
     finally:
         runtime.close()
     assert commits == []
+
+
+def test_get_carts_own_read_commits_the_open_group_first(tmp_path: Path) -> None:
+    """GET cart reads on SQLite in a unit of work of its own (not through ``call``): it too
+    answers only what is committed, never a group's change before its commit."""
+    runtime = build_runtime(Settings(data_dir=tmp_path / "data"), clock=ManualClock(START))
+    try:
+        store = runtime.services.store
+        assert isinstance(store, SqliteStore) and runtime.cart_reads is None
+        customer = _customer()
+        cart = CartRecord(
+            id=str(uuid.uuid4()),
+            partner_id=customer.partner_id,
+            customer_id=customer.id,
+            created_at=START,
+            expires_at=START + dt.timedelta(days=7),
+            status="Active",
+            version=1,
+            body=b"{}",
+        )
+        with store.unit_of_work(write=True) as setup:
+            setup.customers.add(customer)
+            setup.carts.add(cart)
+        app = create_app(runtime)
+        request = Request({"type": "http", "app": app, "headers": [], "method": "GET"})
+        actor = Actor(partner_id=customer.partner_id, user_id="u1")
+
+        def committed_version() -> int:
+            with sqlite3.connect(store.path) as other:
+                row = other.execute("SELECT version FROM carts WHERE id = ?", (cart.id,)).fetchone()
+                return int(row[0])
+
+        async def main() -> None:
+            # The partner's clock is cached, so its own short read does not commit the group.
+            runtime.clocks.for_partner(actor.partner_id)
+            uow = store.grouped_write()
+            assert uow is not None
+            with uow:
+                changed = msgspec.structs.replace(cart, version=2)
+                assert uow.carts.update(changed, expected_version=1)
+            assert committed_version() == 1  # the group is open
+            seen = await read_cart(
+                request, actor=actor, customer_id=customer.id.upper(), cart_id=cart.id.upper()
+            )
+            assert (seen.version, committed_version()) == (2, 2)
+            await asyncio.wait_for(uow.durable(), 1)
+
+        asyncio.run(main())
+    finally:
+        runtime.close()

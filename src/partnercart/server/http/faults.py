@@ -22,6 +22,9 @@ from typing import Any
 
 import anyio
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,7 +37,7 @@ from partnercart.server.control.faults import FaultRule
 from partnercart.server.domain.errors import ApiError
 from partnercart.server.http import media
 from partnercart.server.http.auth import actor_from_header, partner_from_header
-from partnercart.server.http.dispatch import Dispatch
+from partnercart.server.http.dispatch import Dispatch, awaitable_handler
 from partnercart.server.http.errors import Handler
 from partnercart.server.http.parts import AppParts
 from partnercart.server.http.routing import IndexedRouter
@@ -66,19 +69,39 @@ class ControlledApp(Starlette):
         self.router: IndexedRouter = IndexedRouter(routes, lifespan=lifespan)
         self._http: ASGIApp | None = None
         self._on_error: Handler | None = None
+        self._errors = ServerErrorMiddleware(self)
 
     def _build_http(self) -> ASGIApp:
         """The middleware over :class:`Dispatch`, which falls back to Starlette's exception
-        middleware and router for what the route index cannot decide."""
+        middleware and router for what the route index cannot decide; around them what
+        Starlette puts there (the app's ``max_body_size``), and, unless the outermost
+        middleware marks an answer that started (the gateway does), a layer that does."""
         # As Starlette splits them: the handler of ``Exception`` (or 500) is the error
         # middleware's, the rest the exception middleware's.
         handlers: dict[Any, Any] = dict(self.exception_handlers)
-        self._on_error = handlers.pop(Exception, None) or handlers.pop(500, None)
+        on_error = handlers.pop(Exception, None) or handlers.pop(500, None)
         handlers.pop(500, None)
-        app: ASGIApp = Dispatch(self.router, handlers, ExceptionMiddleware(self.router, handlers))
+        self._on_error = None if on_error is None else awaitable_handler(on_error)
+        self._errors = ServerErrorMiddleware(self, debug=self.debug)
+        app: ASGIApp = Dispatch(self.router, ExceptionMiddleware(self.router, handlers))
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
+        if self.max_body_size is not None:
+            app = RequestBodyLimitMiddleware(app, max_body_size=self.max_body_size)
+        outer = self.user_middleware[0].cls if self.user_middleware else None
+        if not getattr(outer, "marks_answered", False):
+            app = _MarkAnswered(app)
         return app
+
+    async def _error_response(self, request: Request, exc: Exception) -> Response:
+        """The 500 answer Starlette's error middleware would make: a traceback page in debug
+        mode, else the ``Exception`` handler's (which logs the bug), else a plain 500."""
+        if self.debug:
+            response: Response = await run_in_threadpool(self._errors.debug_response, request, exc)
+            return response
+        if self._on_error is not None:
+            return await self._on_error(request, exc)
+        return self._errors.error_response(request, exc)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -96,13 +119,31 @@ class ControlledApp(Starlette):
             # A bug: the gateway has answered the error body (unless it failed before it could);
             # log it here with the ``Exception`` handler, and let the server see it too, as
             # Starlette's error middleware did.
-            if self._on_error is not None:
-                response = await self._on_error(Request(scope), exc)
-                if not state.get("answered"):
-                    await response(scope, receive, send)
+            response = await self._error_response(Request(scope), exc)
+            if not state.get("answered"):
+                await response(scope, receive, send)
             raise
         if state.get("drop_connection"):
             await _drop(send)
+
+
+class _MarkAnswered:
+    """Marks ``state["answered"]`` when the answer starts, for an app whose outermost
+    middleware does not (without the gateway): :class:`ControlledApp` then never starts a
+    second answer after a bug, as Starlette's error middleware never did."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state: dict[str, Any] = scope["state"]
+
+        async def marking_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["answered"] = True
+            await send(message)
+
+        await self.app(scope, receive, marking_send)
 
 
 async def _drop(send: Send) -> None:

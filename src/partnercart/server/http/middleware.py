@@ -106,6 +106,10 @@ class Gateway:
     server time (bench/inprocess.py; docs/decisions.md).
     """
 
+    #: It sets ``state["answered"]`` when its answer starts, so the app around it
+    #: (:class:`~partnercart.server.http.faults.ControlledApp`) needs no layer that watches.
+    marks_answered = True
+
     def __init__(self, app: ASGIApp, *, runtime: Runtime, buffer: LogBuffer) -> None:
         self.app = app
         self.runtime = runtime
