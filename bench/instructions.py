@@ -15,9 +15,11 @@ and off around them), so the start-up (imports, the catalog, the database) and t
 left out. Every build is driven by this checkout's ``bench/inprocess.py``, so only the app
 differs; ``--a-python``/``--b-python`` set each build's interpreter.
 
-Python runs with its own allocator, as ``serve`` does. Work that timers drive (the logs' batched
-writes) comes round more often per request under valgrind's slowdown; moving those timers an
-hour out changed a GET's count by 0.9% (docs/decisions.md).
+Python runs with its own allocator, as ``serve`` does. Work that comes once per so many seconds
+rather than per request (the fault rules' and clocks' cache checks, the request log's tick)
+would come round some fifty times as often per request under valgrind's slowdown, so the driver
+holds it off for the counted window (``inprocess.hold_timed_work``); the Date header, formatted
+once a second, is left in.
 
 Instructions are not time: a system call, a cache miss or a page the allocator hands back cost
 time without many instructions, which only the wire shows. Use it to weigh a change to the code a
