@@ -432,3 +432,26 @@ def test_a_customer_without_a_billing_profile_is_refused(api: Api) -> None:
     assert "missing required field `billingProfile`" in error["description"]
     listed = api.get("/v1/customers").json()
     assert listed["totalCount"] == 0  # nothing was half-created
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/xml"])
+def test_a_null_billing_profile_is_reported_as_null(api: Api, content_type: str) -> None:
+    """``billingProfile: null`` is a null where an object belongs, as ``companyProfile: null``
+    is; it was reported as missing."""
+    from tests.conftest import customer_body
+
+    if content_type == "application/json":
+        content = json.dumps(dict(customer_body(), billingProfile=None)).encode()
+    else:
+        content = (
+            b'<Customer xmlns:i="http://www.w3.org/2001/XMLSchema-instance">'
+            b"<CompanyProfile><Domain>nullbilling.onmicrosoft.com</Domain></CompanyProfile>"
+            b'<BillingProfile i:nil="true"/></Customer>'
+        )
+    response = api.post("/v1/customers", content=content, headers={"Content-Type": content_type})
+    assert response.status_code == 400, response.text
+    error = response.json()
+    assert error["code"] == 800002
+    assert error["data"] == ["$.billingProfile"]
+    assert "got `null`" in error["description"], error["description"]
+    assert "missing" not in error["description"]

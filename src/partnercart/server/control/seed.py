@@ -20,7 +20,7 @@ from typing import Any
 from partnercart.schema import codec
 from partnercart.schema.cart import Cart
 from partnercart.schema.codec import CodecError
-from partnercart.schema.customer import Customer
+from partnercart.schema.customer import NewCustomer
 from partnercart.server.control.clocks import ClockSource, PartnerClock
 from partnercart.server.domain.carts import Actor
 from partnercart.server.domain.errors import BadRequest
@@ -91,7 +91,7 @@ def seed(
             if not isinstance(item, dict) or "customer" not in item:
                 raise BadRequest(f"{cpath} needs a 'customer' body.", data=[cpath])
             count += 1
-            body = _convert(item["customer"], Customer, f"{cpath}.customer")
+            body = _convert(item["customer"], NewCustomer, f"{cpath}.customer")
             try:
                 customer = customers.create_customer(ctx, actor=actor, request=body)
             except BadRequest as exc:

@@ -14,7 +14,7 @@ from typing import Any
 
 from partnercart.schema import codec
 from partnercart.schema.cart import Cart
-from partnercart.schema.customer import Customer
+from partnercart.schema.customer import NewCustomer
 from partnercart.server.domain.carts import Actor
 from partnercart.server.services.carts import create_cart
 from partnercart.server.services.context import Services
@@ -58,7 +58,7 @@ def _cart_request(lines: int, variant: int) -> Cart:
     return codec.convert({"lineItems": items}, Cart, drop_server_owned=True)
 
 
-def _customer_request(number: int) -> Customer:
+def _customer_request(number: int) -> NewCustomer:
     document = {
         "companyProfile": {"domain": f"seed{number:07d}.onmicrosoft.com"},
         "billingProfile": {
@@ -69,7 +69,7 @@ def _customer_request(number: int) -> Customer:
             "defaultAddress": {"country": "US", "city": "Redmond", "postalCode": "98052"},
         },
     }
-    return codec.convert(document, Customer, drop_server_owned=True)
+    return codec.convert(document, NewCustomer, drop_server_owned=True)
 
 
 def seed(
