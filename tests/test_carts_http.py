@@ -432,3 +432,80 @@ def test_a_customer_without_a_billing_profile_is_refused(api: Api) -> None:
     assert "missing required field `billingProfile`" in error["description"]
     listed = api.get("/v1/customers").json()
     assert listed["totalCount"] == 0  # nothing was half-created
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/xml"])
+def test_a_null_billing_profile_is_reported_as_null(api: Api, content_type: str) -> None:
+    """``billingProfile: null`` is a null where an object belongs, as ``companyProfile: null``
+    is; it was reported as missing."""
+    from tests.conftest import customer_body
+
+    if content_type == "application/json":
+        content = json.dumps(dict(customer_body(), billingProfile=None)).encode()
+    else:
+        content = (
+            b'<Customer xmlns:i="http://www.w3.org/2001/XMLSchema-instance">'
+            b"<CompanyProfile><Domain>nullbilling.onmicrosoft.com</Domain></CompanyProfile>"
+            b'<BillingProfile i:nil="true"/></Customer>'
+        )
+    response = api.post("/v1/customers", content=content, headers={"Content-Type": content_type})
+    assert response.status_code == 400, response.text
+    error = response.json()
+    assert error["code"] == 800002
+    assert error["data"] == ["$.billingProfile"]
+    assert "got `null`" in error["description"], error["description"]
+    assert "missing" not in error["description"]
+
+
+@pytest.mark.parametrize(("sent", "read"), [("5", 5), (" +5 ", 5), ("\t5\n", 5), (5, 5)], ids=repr)
+def test_an_integer_in_a_string_is_read_as_newtonsoft_reads_it(
+    api: Api, sent: Any, read: int
+) -> None:
+    """Newtonsoft.Json reads a string into an ``int`` with ``int.TryParse`` (integer style):
+    digits, a sign, white space around."""
+    customer = api.new_customer()
+    body = {"LineItems": [dict(NCE_LINE, quantity=sent, id=str(read))]}
+    response = api.post(f"/v1/customers/{customer}/carts", json=body)
+    assert response.status_code == 201, response.text
+    (line,) = response.json()["lineItems"]
+    assert (line["quantity"], line["id"]) == (read, read)
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("1e2", "the string '1e2'"),
+        ("5.0", "the string '5.0'"),
+        ("0x10", "the string '0x10'"),
+        ("1_000", "the string '1_000'"),
+        ("\u0665", "the string '\u0665'"),  # ARABIC-INDIC DIGIT FIVE
+        (5.0, "5.0 (a number with a fraction or an exponent)"),
+        (1e2, "100.0 (a number with a fraction or an exponent)"),
+    ],
+    ids=repr,
+)
+def test_what_newtonsoft_would_not_read_as_an_integer_is_400(
+    api: Api, sent: Any, shown: str
+) -> None:
+    """``"1e2"`` was read as 100 and ``"5.0"`` (and the numbers 5.0 and 1e2) as 5: Newtonsoft
+    refuses all of them for an ``int`` ("Could not convert string to integer", "Input string
+    '5.0' is not a valid integer"). The path names the place, inside nested add-ons too."""
+    customer = api.new_customer()
+    path = f"/v1/customers/{customer}/carts"
+    response = api.post(path, json={"lineItems": [NCE_LINE, dict(NCE_LINE, quantity=sent)]})
+    assert response.status_code == 400, response.text
+    error = response.json()
+    assert error["code"] == 800002
+    assert error["data"] == ["$.lineItems[1].quantity"]
+    assert error["description"] == (
+        f"Invalid request body at $.lineItems[1].quantity: expected an integer, got {shown}."
+    )
+    legacy = {
+        "catalogItemId": "91FD106F-4B2C-4938-95AC-F54F74E9A239",
+        "quantity": 1,
+        "billingCycle": "monthly",
+        "addonItems": [{"catalogItemId": "C94271D8-B431-4A25-A3C5-A57737A1C909", "Id": sent}],
+    }
+    response = api.post(path, json={"lineItems": [legacy]})
+    assert response.status_code == 400, response.text
+    assert response.json()["data"] == ["$.lineItems[0].addonItems[0].id"]

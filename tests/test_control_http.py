@@ -515,6 +515,12 @@ class TestResetSeedViews:
         del document["partners"][0]["customers"][1]["customer"]["billingProfile"]  # missing
         body = _error(admin.request("POST", "/seed", json=document), 400, 800002)
         assert body["data"] == ["$.partners[0].customers[1].customer.billingProfile"]
+        # Two customers of one partner with one domain: the second is refused where it is.
+        document = self._document(api.partner_id)
+        customers = document["partners"][0]["customers"]
+        customers[1]["customer"]["companyProfile"] = customers[0]["customer"]["companyProfile"]
+        body = _error(admin.request("POST", "/seed", json=document), 409, 409)
+        assert body["data"] == ["$.partners[0].customers[1].customer.companyProfile.domain"]
         assert api.get("/v1/customers").json()["totalCount"] == 0
         _error(admin.request("POST", "/seed", json={"partners": [{"id": "x"}]}), 400)
         _error(admin.request("POST", "/seed", content=b"[1,"), 400)

@@ -467,6 +467,50 @@ def test_each_subscription_of_an_order_gets_its_own_commitment_end() -> None:
     assert {b["effectiveStartDate"] for b in bodies} == {"2026-03-02T00:00:00.0000000Z"}
 
 
+def test_a_custom_end_date_with_an_offset_ends_at_midnight_of_its_utc_day() -> None:
+    """``commitmentEndDate`` is midnight UTC of the day validation judged (the UTC calendar day
+    of ``customTermEndDate``), whatever time of day and offset the client sent; it kept the
+    time (``2026-09-30T08:00:00Z`` for ``2026-09-30T00:00:00-08:00``)."""
+    import msgspec
+
+    from partnercart.schema.cart import BillingCycle, CartLineItem
+    from partnercart.server.domain.orders import OrderPolicy, plan_order
+
+    def zone(hours: int) -> dt.timezone:
+        return dt.timezone(dt.timedelta(hours=hours))
+
+    ends = [
+        dt.datetime(2026, 9, 30, tzinfo=zone(-8)),  # 08:00 UTC that day
+        dt.datetime(2026, 10, 1, 2, 0, tzinfo=zone(8)),  # 18:00 UTC the day before
+        dt.datetime(2026, 9, 30, 23, 59, 59),  # no zone: UTC
+    ]
+    lines = [
+        CartLineItem(
+            id=n,
+            catalog_item_id="CFQ7TTC0LH18:0001:CFQ7TTC0K5DM",
+            quantity=1,
+            billing_cycle=BillingCycle.MONTHLY,
+            term_duration="P1Y",
+            custom_term_end_date=end,
+        )
+        for n, end in enumerate(ends)
+    ]
+    planned = plan_order(
+        "g",
+        lines,
+        order_id="0123456789ab",
+        subscription_ids=[str(uuid.UUID(int=n + 1)) for n in range(len(lines))],
+        partner_id="p",
+        customer_id="c",
+        country="US",
+        cart_id=None,
+        now=dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC),
+        policy=OrderPolicy(),
+    )
+    bodies = [msgspec.json.decode(s.body) for s in planned.subscriptions]
+    assert [b["commitmentEndDate"] for b in bodies] == ["2026-09-30T00:00:00.0000000Z"] * 3
+
+
 def test_checkout_and_cancel_honour_ms_request_id(api: Api) -> None:
     from partnercart.server.domain.idempotency import REPLAY_HEADER
 

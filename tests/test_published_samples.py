@@ -105,3 +105,21 @@ def test_create_cart_sample_new_commerce(api: Api) -> None:
     assert [line.pop("pricing")["price"] for line in ours["lineItems"]] == [36.48]
     assert ours["lineItems"] == published["lineItems"]
     assert ours["attributes"]["objectType"] == published["attributes"]["objectType"]
+
+
+@pytest.mark.parametrize(
+    ("request_id", "response_id"),
+    [("cfa32be00c61", "027b2d59a448"), ("358355315211", "3ec09a076176")],
+    ids=["base-with-nested-add-ons", "add-on-to-a-subscription"],
+)
+def test_legacy_cart_samples_get_the_published_lines(
+    api: Api, request_id: str, response_id: str
+) -> None:
+    """Legacy lines come back as published: a line sent without a provisioning context has
+    none (it had ``provisioningContext: {}``), one sent with it keeps it, camel-cased."""
+    request_body = json.loads(sample(request_id)["payload"])
+    published = json.loads(sample(response_id)["payload"])
+    customer = api.new_customer("US")
+    response = api.post(f"/v1/customers/{customer}/carts", json=request_body)
+    assert response.status_code == 201, response.text
+    assert response.json()["lineItems"] == published["lineItems"]

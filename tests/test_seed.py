@@ -117,3 +117,18 @@ def test_db_seed_rejects_a_partner_that_is_not_a_guid(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "GUID" in result.output
+
+
+def test_one_partner_can_be_seeded_twice(tmp_path: Path, clock: ManualClock) -> None:
+    """Each seeding gives its customers domains of their own: a partner's customers may not
+    share one, and the second run for a partner had repeated the first run's."""
+    runtime = build_runtime(Settings(data_dir=tmp_path / "data"), clock=clock)
+    partner = str(uuid.uuid4())
+    try:
+        for _ in range(2):
+            seed(runtime.services, partner_id=partner, carts=1, customers=2)
+        with runtime.services.store.unit_of_work(write=False) as uow:
+            domains = {c.document().company_profile.domain for c in uow.customers.list(partner)}
+        assert len(domains) == 4
+    finally:
+        runtime.close()

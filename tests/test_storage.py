@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import psycopg
 import pytest
 
@@ -17,7 +19,7 @@ from partnercart.server.storage import DatabaseUrl, migrate, open_store
 from partnercart.server.storage import sqlite as sqlite_store
 from partnercart.server.storage.sql import POSTGRES, SqlCarts, SqlCustomers
 from partnercart.server.storage.sql_orders import SqlOrders, SqlSubscriptions
-from tests.conftest import START, Api
+from tests.conftest import START, Api, customer_body
 
 
 def test_cart_loop_on_each_database(db_api: Api) -> None:
@@ -472,3 +474,95 @@ def test_db_commands_on_a_branch_an_unreachable_database_and_a_missing_file(
     )
     assert down.exit_code == 1 and "cannot read the schema version" in down.output
     assert isinstance(down.exception, SystemExit)  # a message, not a traceback
+
+
+def test_a_domain_another_customer_of_the_partner_has_is_409(db_api: Api) -> None:
+    """Partner Center refuses a customer whose domain is taken. Domains compare without case;
+    another partner's customers do not count (partners see nothing of each other)."""
+    first = db_api.new_customer(domain="Contoso.onmicrosoft.com")
+    for domain in ("contoso.onmicrosoft.com", "CONTOSO.ONMICROSOFT.COM"):
+        response = db_api.post("/v1/customers", json=customer_body(domain=domain))
+        assert response.status_code == 409, response.text
+        assert response.json() == {
+            "code": 409,
+            "description": f"The domain {domain} is already used by another customer of "
+            "this partner.",
+            "data": ["$.companyProfile.domain"],
+            "source": "PartnerFD",
+        }
+    assert [c["id"] for c in db_api.get("/v1/customers").json()["items"]] == [first]
+    other = db_api.as_partner(str(uuid.uuid4()))
+    other.new_customer(domain="contoso.onmicrosoft.com")
+    db_api.new_customer(domain="fabrikam.onmicrosoft.com")
+
+
+def test_a_domain_taken_meanwhile_is_409_from_the_index(store_url: DatabaseUrl) -> None:
+    """The check before the insert cannot see a customer another connection is making; the
+    unique index refuses the second insert, and that is the same 409."""
+    from partnercart.server.domain.errors import Conflict
+
+    store = open_store(store_url)
+    try:
+        first = msgspec.structs.replace(_customer("p1"), domain="contoso.onmicrosoft.com")
+        with store.unit_of_work(write=True) as uow:
+            uow.customers.add(first)
+            assert uow.customers.domain_taken("p1", "contoso.onmicrosoft.com")
+            assert not uow.customers.domain_taken("p2", "contoso.onmicrosoft.com")
+        again = msgspec.structs.replace(_customer("p1"), domain="contoso.onmicrosoft.com")
+        with pytest.raises(Conflict) as raised, store.unit_of_work(write=True) as uow:
+            uow.customers.add(again)
+        assert raised.value.code == 409
+        with store.unit_of_work(write=False) as uow:
+            assert uow.customers.list("p1") == [first]
+        # Records without a domain (made before it was kept) never clash.
+        with store.unit_of_work(write=True) as uow:
+            uow.customers.add(_customer("p1"))
+            uow.customers.add(_customer("p1"))
+    finally:
+        store.close()
+
+
+def test_migration_0006_keeps_each_partners_first_customer_of_a_domain(database_url: str) -> None:
+    """Customers made before the rule keep their domains; a partner's later duplicates are left
+    out of the index (they are not deleted), so the index can be made."""
+    url = DatabaseUrl.parse(database_url)
+    migrate.upgrade(url, "0005")
+
+    def body(domain: str) -> bytes:
+        return json.dumps({"companyProfile": {"domain": domain}}).encode()
+
+    rows = [
+        ("c1", "p1", 1, body("Contoso.onmicrosoft.com")),
+        ("c2", "p1", 2, body("contoso.onmicrosoft.com")),
+        ("c3", "p2", 3, body("contoso.onmicrosoft.com")),
+        ("c4", "p1", 4, b"{}"),
+    ]
+    store = open_store(url)
+    try:
+        with store.unit_of_work(write=True) as uow:
+            for row in rows:
+                uow.cursor.execute(
+                    uow.dialect.sql(
+                        "INSERT INTO customers (id, partner_id, country, created_at, body) "
+                        "VALUES (?, ?, 'US', ?, ?)"
+                    ),
+                    (row[0], row[1], row[2], row[3]),
+                )
+    finally:
+        store.close()
+    migrate.upgrade(url)
+    store = open_store(url)
+    try:
+        with store.unit_of_work(write=False) as uow:
+            found = {c.id: c.domain for p in ("p1", "p2") for c in uow.customers.list(p)}
+            assert found == {
+                "c1": "contoso.onmicrosoft.com",
+                "c2": None,
+                "c3": "contoso.onmicrosoft.com",
+                "c4": None,
+            }
+    finally:
+        store.close()
+    migrate.downgrade(url, "0005")
+    assert migrate.current(url) == "0005"
+    migrate.upgrade(url)

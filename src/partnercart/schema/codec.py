@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from partnercart.schema.normalize import plan_for
+from partnercart.schema.normalize import NotAnInteger, plan_for
 
 T = TypeVar("T")
 
@@ -82,7 +82,11 @@ def parse_json(data: bytes) -> Any:
 
 def convert(document: Any, type_: type[T], *, drop_server_owned: bool) -> T:
     """Normalise an untyped document and convert it to ``type_``, naming the failing path."""
-    normal = plan_for(type_, drop_server_owned=drop_server_owned)(document)  # type: ignore[arg-type]
+    try:
+        normal = plan_for(type_, drop_server_owned=drop_server_owned)(document)  # type: ignore[arg-type]
+    except NotAnInteger as exc:
+        path = exc.where()
+        raise CodecError(f"Invalid request body at {path}: {exc.message}.", path=path) from None
     try:
         return msgspec.convert(normal, type_, strict=False)
     except msgspec.ValidationError as exc:

@@ -43,6 +43,8 @@ CONTRACTS: dict[str, Contract] = {
     "CollectionLinks": Contract("StandardResourceCollectionLinks", COLLECTIONS_NS),
     "Link": Contract("Link", COLLECTIONS_NS),
     "KeyValue": Contract("KeyValuePairOfstringstring", GENERIC_NS),
+    # The create request's own type (billingProfile required) is a Customer on the wire.
+    "NewCustomer": Contract("Customer", CONTRACTS_NS),
     "CustomerCollection": Contract("ResourceCollectionOfCustomer", COLLECTIONS_NS),
     # ResourceCollection<T> (reference §2, O3, O4 and O8), named as for customers.
     "OrderCollection": Contract("ResourceCollectionOfOrder", COLLECTIONS_NS),

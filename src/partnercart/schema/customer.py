@@ -74,6 +74,13 @@ class Customer(Wire, kw_only=True):
     attributes: Attributes | None = None
 
 
+class NewCustomer(Customer, kw_only=True):
+    """A customer as a create request sends it: the billing profile is required, so a body
+    without one is "missing required field" and one with ``null`` is "got `null`"."""
+
+    billing_profile: BillingProfile
+
+
 class CustomerCollection(Wire, kw_only=True):
     total_count: int
     items: list[Customer]

@@ -1,8 +1,9 @@
 """Bring a request document to the canonical wire form before typed conversion.
 
 Partner Center reads property names in any casing (the .NET SDK sends PascalCase), enum text in
-every observed form (``Monthly``, ``monthly``, ``one_time``, ``OneTime``, the numeric value), and
-ignores fields the server owns. A plan is compiled once per root type from msgspec's type
+every observed form (``Monthly``, ``monthly``, ``one_time``, ``OneTime``, the numeric value),
+integers the way Newtonsoft.Json reads an ``int`` (see :func:`_int`), and ignores fields the
+server owns. A plan is compiled once per root type from msgspec's type
 information, so the per-request walk does dictionary lookups only.
 """
 
@@ -82,13 +83,59 @@ def _datetime(value: Any) -> Any:
     return value
 
 
+class NotAnInteger(ValueError):
+    """A value where an integer belongs that Newtonsoft.Json would not read as one. ``path``
+    collects the place on the way out, innermost first (``.quantity``, ``[0]``, ``.lineItems``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path: list[str] = []
+
+    def where(self) -> str:
+        return "$" + "".join(reversed(self.path))
+
+
+#: What ``int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture)`` accepts: ASCII
+#: digits, one leading sign, white space (tab to carriage return, space) on either side.
+_INTEGER_TEXT = re.compile(r"[\t\n\v\f\r ]*([+-]?[0-9]+)[\t\n\v\f\r ]*")
+
+
+def _int(value: Any) -> Any:
+    """An integer as Newtonsoft.Json reads a JSON value into an ``int``: a JSON integer; a string
+    holding one (``"5"``, ``" +5 "``; an empty string is null); not a string with a fraction or
+    an exponent (``"5.0"``, ``"1e2"``: "Could not convert string to integer"), nor a JSON number
+    with one (``5.0``, ``1e2``: "not a valid integer"). Everything else is left to the typed
+    conversion (a boolean, an object: "Expected `int`"); out-of-range values to its bounds."""
+    kind = type(value)
+    if kind is int:
+        return value
+    if kind is str:
+        found = _INTEGER_TEXT.fullmatch(value)
+        if found is not None:
+            return int(found.group(1))
+        if not value:
+            return None
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        raise NotAnInteger(f"expected an integer, got the string {shown!r}")
+    if kind is float:
+        raise NotAnInteger(
+            f"expected an integer, got {value!r} (a number with a fraction or an exponent)"
+        )
+    return value
+
+
 def _dict_plan(value_plan: Plan, camel_keys: bool) -> Plan:
     def plan(value: Any) -> Any:
         if not isinstance(value, dict):
             return value
-        if camel_keys:
-            return {camel_key(k): value_plan(v) for k, v in value.items()}
-        return {k: value_plan(v) for k, v in value.items()}
+        try:
+            if camel_keys:
+                return {camel_key(k): value_plan(v) for k, v in value.items()}
+            return {k: value_plan(v) for k, v in value.items()}
+        except NotAnInteger as exc:
+            exc.path.append("[...]")  # msgspec's own notation for a dictionary's value
+            raise
 
     return plan
 
@@ -96,7 +143,17 @@ def _dict_plan(value_plan: Plan, camel_keys: bool) -> Plan:
 def _list_plan(item_plan: Plan) -> Plan:
     def plan(value: Any) -> Any:
         if isinstance(value, list):
-            return [item_plan(v) for v in value]
+            try:
+                return [item_plan(v) for v in value]
+            except NotAnInteger:
+                # Rare: find the item again, for the path (the comprehension cannot say).
+                for index, item in enumerate(value):
+                    try:
+                        item_plan(item)
+                    except NotAnInteger as exc:
+                        exc.path.append(f"[{index}]")
+                        raise
+                raise
         return value
 
     return plan
@@ -110,16 +167,21 @@ def _struct_plan(info: mi.StructType, drop_server_owned: bool, memo: dict[Any, P
         if not isinstance(value, dict):
             return value
         out: dict[str, Any] = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                continue
-            entry = fields.get(key.lower())
-            if entry is None:
-                continue
-            name, sub = entry
-            if drop_server_owned and name in owned:
-                continue
-            out[name] = None if item is None else sub(item)
+        name = ""
+        try:
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    continue
+                entry = fields.get(key.lower())
+                if entry is None:
+                    continue
+                name, sub = entry
+                if drop_server_owned and name in owned:
+                    continue
+                out[name] = None if item is None else sub(item)
+        except NotAnInteger as exc:
+            exc.path.append(f".{name}")
+            raise
         return out
 
     # Register before compiling children so recursive types (addonItems) resolve.
@@ -142,6 +204,8 @@ def _compile(t: mi.Type, drop: bool, memo: dict[Any, Plan]) -> Plan:
         return _enum_plan(t.cls)
     if isinstance(t, mi.DateTimeType):
         return _datetime
+    if isinstance(t, mi.IntType):
+        return _int
     if isinstance(t, mi.ListType | mi.VarTupleType | mi.SetType | mi.FrozenSetType):
         return _list_plan(_compile(t.item_type, drop, memo))
     if isinstance(t, mi.DictType):

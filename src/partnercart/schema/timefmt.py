@@ -13,6 +13,17 @@ def format_timestamp(moment: dt.datetime) -> str:
     return utc.isoformat(timespec="microseconds")[:-6] + "0Z"
 
 
+def calendar_day(moment: dt.datetime) -> dt.date:
+    """The UTC calendar day of ``moment`` (no zone is UTC); a moment whose UTC day falls
+    outside the calendar (``9999-12-31T23:59:59-08:00``) keeps its own day."""
+    if moment.tzinfo is None:
+        return moment.date()
+    try:
+        return moment.astimezone(dt.UTC).date()
+    except OverflowError:
+        return moment.date()
+
+
 def parse_timestamp(text: str) -> dt.datetime:
     """Parse a Partner Center timestamp (7 fractional digits allowed; no zone means UTC)."""
     raw = text.strip()

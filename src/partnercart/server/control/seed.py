@@ -20,10 +20,10 @@ from typing import Any
 from partnercart.schema import codec
 from partnercart.schema.cart import Cart
 from partnercart.schema.codec import CodecError
-from partnercart.schema.customer import Customer
+from partnercart.schema.customer import NewCustomer
 from partnercart.server.control.clocks import ClockSource, PartnerClock
 from partnercart.server.domain.carts import Actor
-from partnercart.server.domain.errors import BadRequest
+from partnercart.server.domain.errors import BadRequest, Conflict
 from partnercart.server.domain.ids import ids_for_partner, is_guid
 from partnercart.server.services import carts, customers
 from partnercart.server.services.context import Services
@@ -61,14 +61,15 @@ def _convert(value: Any, type_: type[Any], path: str) -> Any:
         raise BadRequest(f"{path}: {exc.message}", data=[where]) from None
 
 
-def _within(error: BadRequest, path: str) -> BadRequest:
+def _within(error: BadRequest | Conflict, path: str) -> BadRequest | Conflict:
     """A use case's 400 about a body (``$.billingProfile``) as a 400 about that body's place in
-    the seed document (``$.partners[0].customers[1].customer.billingProfile``)."""
+    the seed document (``$.partners[0].customers[1].customer.billingProfile``); a 409 (a domain
+    the partner's customers already have) likewise."""
     data = [
         path + str(item)[1:] if isinstance(item, str) and item.startswith("$") else item
         for item in error.data
     ] or [path]
-    return BadRequest(f"{path}: {error.description}", code=error.code, data=data)
+    return type(error)(f"{path}: {error.description}", code=error.code, data=data)
 
 
 def seed(
@@ -91,10 +92,10 @@ def seed(
             if not isinstance(item, dict) or "customer" not in item:
                 raise BadRequest(f"{cpath} needs a 'customer' body.", data=[cpath])
             count += 1
-            body = _convert(item["customer"], Customer, f"{cpath}.customer")
+            body = _convert(item["customer"], NewCustomer, f"{cpath}.customer")
             try:
                 customer = customers.create_customer(ctx, actor=actor, request=body)
-            except BadRequest as exc:
+            except (BadRequest, Conflict) as exc:
                 raise _within(exc, f"{cpath}.customer") from None
             cart_ids = []
             for k, cart_doc in enumerate(_list(item.get("carts"), f"{cpath}.carts")):

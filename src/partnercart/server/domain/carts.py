@@ -84,7 +84,9 @@ def _prepare_lines(
         if line.id is None or line.id in seen:
             line.id = index if index not in seen else max(seen) + 1
         seen.add(line.id)
-        if line.provisioning_context is None:
+        # New-commerce lines echo an empty context (the 2021 sample); legacy lines sent
+        # without one have none (the 2018 and 2019 legacy samples).
+        if line.provisioning_context is None and not is_legacy_catalog_item(line.catalog_item_id):
             line.provisioning_context = {}
         if line.addon_items:
             line.addon_items = [

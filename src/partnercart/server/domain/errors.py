@@ -94,6 +94,17 @@ def no_relationship(partner_id: str, customer_id: str) -> Forbidden:
     )
 
 
+def domain_in_use(domain: str) -> Conflict:
+    """A customer whose domain another customer of the same partner has. Partner Center
+    refuses it ("already used by another tenant"); the reference gives no code, so the code is
+    the status, as for 429 (docs/decisions.md)."""
+    return Conflict(
+        f"The domain {domain} is already used by another customer of this partner.",
+        code=409,
+        data=["$.companyProfile.domain"],
+    )
+
+
 def cart_not_found(cart_id: str) -> NotFound:
     return NotFound(f"Unable to retrieve cart ID {cart_id}.", code=800008)
 

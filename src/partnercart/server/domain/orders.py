@@ -32,7 +32,7 @@ from partnercart.schema.order import (
     SubscriptionLinks,
     SubscriptionStatus,
 )
-from partnercart.schema.timefmt import format_timestamp
+from partnercart.schema.timefmt import calendar_day, format_timestamp
 from partnercart.server.domain.errors import BadRequest, NotFound
 from partnercart.server.domain.markets import currency_for
 from partnercart.server.domain.order_records import OrderRecord, SubscriptionRecord
@@ -298,6 +298,10 @@ def plan_order(
     return PlannedOrder(group=group, record=record, subscriptions=subscriptions)
 
 
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
 class _Dates:
     """The dates every subscription of one order shares, each worked out and formatted once
     (a 10-line order had formatted 30 timestamps and worked out 10 term ends)."""
@@ -312,7 +316,10 @@ class _Dates:
 
     def commitment_end(self, line: CartLineItem) -> str | None:
         if line.custom_term_end_date is not None:
-            return format_timestamp(line.custom_term_end_date)
+            # The day validation judged (the UTC calendar day of the date sent), at midnight
+            # like every other term end: "2026-03-31T00:00:00-08:00" ends on 2026-03-31, not
+            # at 08:00 that day.
+            return format_timestamp(_midnight(calendar_day(line.custom_term_end_date)))
         term = line.term_duration
         if term not in self._ends:
             end = term_end(self.start, term)

@@ -22,6 +22,8 @@ class CustomerRecord(msgspec.Struct, frozen=True, gc=False):
     country: str
     created_at: dt.datetime
     body: bytes  # the Customer as JSON on the wire
+    #: ``companyProfile.domain`` in lower case, unique among the partner's customers
+    domain: str | None = None
 
     def document(self) -> Customer:
         return codec.decode_stored(self.body, Customer)

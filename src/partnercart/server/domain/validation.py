@@ -25,6 +25,7 @@ from partnercart.schema.cart import (
     Pricing,
 )
 from partnercart.schema.catalog import Term
+from partnercart.schema.timefmt import calendar_day
 from partnercart.server.catalog.files import LegacyOffer
 from partnercart.server.catalog.index import Catalog, Offer, term_cycle_text
 from partnercart.server.domain.markets import EU_EFTA
@@ -262,12 +263,9 @@ def _custom_term_end(line: CartLineItem, offer: Offer, term: Term | None, ctx: C
             "customTermEndDate is only for non-trial license-based new-commerce products "
             f"with a term; catalog item ID {offer.catalog_item_id} is not one.",
         )
-    if wanted.tzinfo is None:
-        wanted = wanted.replace(tzinfo=dt.UTC)
-    try:
-        day = wanted.astimezone(dt.UTC).date()
-    except OverflowError:  # its UTC day is before 0001-01-01 or after 9999-12-31
-        day = wanted.date()  # outside any first term all the same
+    # Outside the calendar in UTC (before 0001-01-01 or after 9999-12-31), its own day is
+    # outside any first term all the same.
+    day = calendar_day(wanted)
     start = ctx.now.astimezone(dt.UTC).date()
     first_term_end = _add_months(start, months) - dt.timedelta(days=1)
     info = {"termStartDate": _stamp(start), "termEndDate": _stamp(first_term_end)}

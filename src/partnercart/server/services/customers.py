@@ -8,7 +8,7 @@ from partnercart.schema import codec
 from partnercart.schema.common import Attributes, SelfLinks, link
 from partnercart.schema.customer import Customer
 from partnercart.server.domain.carts import Actor
-from partnercart.server.domain.errors import BadRequest
+from partnercart.server.domain.errors import BadRequest, domain_in_use
 from partnercart.server.domain.records import CustomerRecord
 from partnercart.server.services.context import Context, owned_customer
 
@@ -22,6 +22,10 @@ def create_customer(ctx: Context, *, actor: Actor, request: Customer) -> Custome
             "`billingProfile`.",
             data=["$.billingProfile"],
         )
+    # Domain names are case-insensitive; each of a partner's customers has its own.
+    domain = request.company_profile.domain.lower()
+    if ctx.uow.customers.domain_taken(actor.partner_id, domain):
+        raise domain_in_use(request.company_profile.domain)
     customer_id = ctx.ids.uuid()
     uri = f"/customers/{customer_id}"
     company = msgspec.structs.replace(
@@ -56,6 +60,7 @@ def create_customer(ctx: Context, *, actor: Actor, request: Customer) -> Custome
         country=billing.default_address.country,
         created_at=ctx.clock.now(),
         body=codec.encode(customer),
+        domain=domain,
     )
     ctx.uow.customers.add(record)
     return record

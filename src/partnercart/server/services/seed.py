@@ -14,7 +14,7 @@ from typing import Any
 
 from partnercart.schema import codec
 from partnercart.schema.cart import Cart
-from partnercart.schema.customer import Customer
+from partnercart.schema.customer import NewCustomer
 from partnercart.server.domain.carts import Actor
 from partnercart.server.services.carts import create_cart
 from partnercart.server.services.context import Services
@@ -58,9 +58,11 @@ def _cart_request(lines: int, variant: int) -> Cart:
     return codec.convert({"lineItems": items}, Cart, drop_server_owned=True)
 
 
-def _customer_request(number: int) -> Customer:
+def _customer_request(number: int, run: str) -> NewCustomer:
+    # ``run`` tells the customers of one seeding from those of another for the same partner:
+    # a partner's customers each need their own domain.
     document = {
-        "companyProfile": {"domain": f"seed{number:07d}.onmicrosoft.com"},
+        "companyProfile": {"domain": f"seed{run}{number:07d}.onmicrosoft.com"},
         "billingProfile": {
             "email": f"admin@seed{number:07d}.example",
             "culture": "en-US",
@@ -69,7 +71,7 @@ def _customer_request(number: int) -> Customer:
             "defaultAddress": {"country": "US", "city": "Redmond", "postalCode": "98052"},
         },
     }
-    return codec.convert(document, Customer, drop_server_owned=True)
+    return codec.convert(document, NewCustomer, drop_server_owned=True)
 
 
 def seed(
@@ -90,10 +92,11 @@ def seed(
         raise ValueError("carts >= 0, customers >= 1, lines >= 1 and batch >= 1 are needed")
     actor = Actor(partner_id=partner_id, user_id=partner_id)
     store = services.store
+    run = services.ids.hex12()
     with store.unit_of_work(write=True) as uow:
         ctx = services.context(uow)
         customer_ids = [
-            create_customer(ctx, actor=actor, request=_customer_request(n)).id
+            create_customer(ctx, actor=actor, request=_customer_request(n, run)).id
             for n in range(customers)
         ]
     requests = [_cart_request(lines, variant) for variant in range(len(LINE_SHAPES))]

@@ -14,7 +14,14 @@ from partnercart.server.storage.sql import Cursor, Dialect
 
 
 class CustomerRepository(Protocol):
-    def add(self, record: CustomerRecord) -> None: ...
+    def add(self, record: CustomerRecord) -> None:
+        """Raises :class:`DomainTaken` when the partner has a customer with that domain
+        (another connection made it meanwhile; the caller has checked with ``domain_taken``)."""
+        ...
+
+    def domain_taken(self, partner_id: str, domain: str) -> bool:
+        """Whether ``partner_id`` has a customer with ``domain`` (in lower case)."""
+        ...
 
     def get(self, partner_id: str, customer_id: str) -> CustomerRecord | None:
         """The customer if it belongs to ``partner_id``; ``None`` otherwise."""

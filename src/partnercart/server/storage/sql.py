@@ -6,7 +6,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
+from partnercart.server.domain.errors import domain_in_use
 from partnercart.server.domain.records import CartRecord, CustomerRecord
+from partnercart.server.storage.failures import INTEGRITY_ERRORS
 
 
 class Cursor(Protocol):
@@ -65,20 +67,34 @@ def from_micros(value: int) -> dt.datetime:
     return _EPOCH + dt.timedelta(0, 0, value)  # positional: 0.14 µs less than by keyword
 
 
+_DOMAIN_INDEX = "ux_customers_partner_domain"
+
+
+def _domain_clash(exc: Exception) -> bool:
+    """Whether a broken constraint is the unique index on a partner's customer domains:
+    PostgreSQL names the index, SQLite its columns."""
+    diag = getattr(exc, "diag", None)
+    if diag is not None:
+        return getattr(diag, "constraint_name", None) == _DOMAIN_INDEX
+    return "customers.partner_id, customers.domain" in str(exc)
+
+
 class SqlCustomers:
     def __init__(self, cursor: Cursor, dialect: Dialect) -> None:
         self._cur = cursor
         q = dialect.sql
         self._insert = q(
-            "INSERT INTO customers (id, partner_id, country, created_at, body) "
-            "VALUES (?, ?, ?, ?, ?)"
+            "INSERT INTO customers (id, partner_id, country, created_at, body, domain) "
+            "VALUES (?, ?, ?, ?, ?, ?)"
         )
+        # Served by the unique index on (partner_id, domain).
+        self._domain = q("SELECT 1 FROM customers WHERE partner_id = ? AND domain = ? LIMIT 1")
         self._get = q(
-            "SELECT id, partner_id, country, created_at, body FROM customers "
+            "SELECT id, partner_id, country, created_at, body, domain FROM customers "
             f"WHERE id = ? AND {owned_by('partner_id')} = ?"
         )
         self._list = q(
-            "SELECT id, partner_id, country, created_at, body FROM customers "
+            "SELECT id, partner_id, country, created_at, body, domain FROM customers "
             "WHERE partner_id = ? ORDER BY created_at, id"
         )
 
@@ -90,19 +106,32 @@ class SqlCustomers:
             country=row[2],
             created_at=from_micros(row[3]),
             body=bytes(row[4]),
+            domain=row[5],
         )
 
     def add(self, record: CustomerRecord) -> None:
-        self._cur.execute(
-            self._insert,
-            (
-                record.id,
-                record.partner_id,
-                record.country,
-                to_micros(record.created_at),
-                record.body,
-            ),
-        )
+        try:
+            self._cur.execute(
+                self._insert,
+                (
+                    record.id,
+                    record.partner_id,
+                    record.country,
+                    to_micros(record.created_at),
+                    record.body,
+                    record.domain,
+                ),
+            )
+        except INTEGRITY_ERRORS as exc:
+            # Another connection made a customer with this domain after the caller checked
+            # (PostgreSQL; SQLite writes one at a time).
+            if record.domain is not None and _domain_clash(exc):
+                raise domain_in_use(record.domain) from None
+            raise
+
+    def domain_taken(self, partner_id: str, domain: str) -> bool:
+        self._cur.execute(self._domain, (partner_id, domain))
+        return self._cur.fetchone() is not None
 
     def get(self, partner_id: str, customer_id: str) -> CustomerRecord | None:
         self._cur.execute(self._get, (customer_id, partner_id))

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from partnercart.schema.common import Attributes, CollectionLinks, link
-from partnercart.schema.customer import Customer, CustomerCollection
+from partnercart.schema.customer import Customer, CustomerCollection, NewCustomer
 from partnercart.server.http import media
 from partnercart.server.http.auth import authenticate
 from partnercart.server.http.calls import call, write
@@ -16,7 +16,7 @@ from partnercart.server.services import customers
 
 async def create_customer(request: Request) -> Response:
     actor = authenticate(request)
-    body = await media.parse_body(request, Customer)
+    body = await media.parse_body(request, NewCustomer)
     done = await write(request, customers.create_customer, actor=actor, status=201, request=body)
     return media.render(request, done.status, done.body, type_=Customer, headers=done.headers)
 
