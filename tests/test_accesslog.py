@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 from partnercart.server.domain.clock import ManualClock
 from partnercart.server.http.accesslog import ACCESS_LOGGER, AccessLog, LineHandler
 from partnercart.server.http.app import create_app
+from partnercart.server.http.faults import ConnectionDropped
 from partnercart.server.runtime import build_runtime
 from partnercart.server.settings import Settings
 from tests.conftest import Api
@@ -119,6 +120,24 @@ def test_faulted_requests_carry_their_route_and_partner(
     # the control plane's request log names the same partners
     logged = admin.ok("GET", f"/requests?partner={api.partner_id}")["items"]
     assert {entry["status"] for entry in logged} == {503, 404}
+
+
+def test_a_dropped_connection_has_no_status(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    """Nothing was answered, so no status is logged (it had said 500), as the control plane's
+    request log records it; an answer that a rule replaced keeps its status."""
+    admin = Admin(api)
+    admin.ok("POST", "/faults", 201, json={"route": "/v1/customers", "action": "drop", "times": 1})
+    caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
+    with pytest.raises(ConnectionDropped):
+        api.get("/v1/customers")
+    assert api.get("/v1/customers").status_code == 200
+    dropped, answered = lines(caplog)
+    assert (dropped["status"], dropped["dropped"], dropped["route"]) == (
+        None,
+        True,
+        "/v1/customers",
+    )
+    assert answered["status"] == 200 and "dropped" not in answered
 
 
 def test_silent_below_info(api: Api, caplog: pytest.LogCaptureFixture) -> None:

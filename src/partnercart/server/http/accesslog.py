@@ -38,7 +38,8 @@ class _Timestamp:
 
 
 class AccessLog:
-    """Formats and writes the access line of a request: method, route template, status,
+    """Formats and writes the access line of a request: method, route template, status
+    (``null`` with ``"dropped": true`` when a fault rule closed the connection unanswered),
     duration, partner, ``MS-RequestId``, ``MS-CorrelationId`` and whether the answer was an
     idempotent replay, at INFO on :data:`ACCESS_LOGGER`. The gateway calls :meth:`write` once
     per request when :meth:`enabled`; with the logger below INFO it costs one level check.
@@ -51,7 +52,7 @@ class AccessLog:
     def enabled(self) -> bool:
         return self.logger.isEnabledFor(logging.INFO)
 
-    def write(self, scope: Scope, status: int, seconds: float) -> None:
+    def write(self, scope: Scope, status: int | None, seconds: float) -> None:
         logger = self.logger
         line = self.line(scope, status, seconds)
         handlers = logger.handlers
@@ -64,7 +65,7 @@ class AccessLog:
         # caller, which no access line shows, and that walk was most of its cost.
         logger.handle(logger.makeRecord(logger.name, INFO, __file__, 0, line, (), None))
 
-    def line(self, scope: Scope, status: int, seconds: float) -> str:
+    def line(self, scope: Scope, status: int | None, seconds: float) -> str:
         state: Mapping[str, Any] = scope.get("state") or {}
         route = getattr(scope.get("route"), "path", None)
         record: dict[str, Any] = {
@@ -78,6 +79,8 @@ class AccessLog:
             "ms_correlation_id": state.get("correlation_id"),
             "replay": bool(state.get("idempotent_replay", False)),
         }
+        if status is None and state.get("drop_connection"):
+            record["dropped"] = True  # a fault rule closed the connection without an answer
         if route is None:
             # Not routed: no such route, or a fault answered first (faults.inject keeps the
             # template it matched the rules against).

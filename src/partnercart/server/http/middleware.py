@@ -220,7 +220,8 @@ class Gateway:
                 capture.duration = time.perf_counter() - capture.started
                 self.buffer.add(capture)
             if access is not None:
-                access.write(scope, status, time.perf_counter() - started)
+                # None: nothing was answered (a fault rule dropped the connection)
+                access.write(scope, status if answered else None, time.perf_counter() - started)
 
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
