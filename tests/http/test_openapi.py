@@ -64,6 +64,20 @@ def test_operations_describe_bodies_errors_and_security() -> None:
     assert document["components"]["securitySchemes"]["bearer"]["bearerFormat"] == "JWT"
 
 
+def test_creating_a_customer_documents_the_billing_profile_as_required(api: Any) -> None:
+    document = build_document()
+    body = document["paths"]["/v1/customers"]["post"]["requestBody"]["content"]
+    assert body["application/json"]["schema"] == {
+        "allOf": [{"$ref": "#/components/schemas/Customer"}],
+        "required": ["billingProfile"],
+    }
+    # the answer's schema, which may leave it out (Partner Center's customer list does), is not
+    assert "billingProfile" not in document["components"]["schemas"]["Customer"].get("required", [])
+    left_out = {"companyProfile": {"domain": "no-billing.onmicrosoft.com"}}
+    answer = api.client.post("/v1/customers", json=left_out, headers=api.headers())
+    assert answer.status_code == 400 and "billingProfile" in answer.json()["description"]
+
+
 def test_schemas_carry_the_xml_shape() -> None:
     schemas = build_document()["components"]["schemas"]
     cart = schemas["Cart"]

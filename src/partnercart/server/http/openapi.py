@@ -223,9 +223,14 @@ def _operation(operation: Operation) -> dict[str, Any]:
     if operation.description:
         spec["description"] = operation.description
     if operation.request is not None:
+        schema = _ref(operation.request)
+        if operation.request_required:
+            # The model's own schema stays the one the answers use; the operation adds what
+            # it requires on top (XML keeps the model's element name through the reference).
+            schema = {"allOf": [schema], "required": list(operation.request_required)}
         spec["requestBody"] = {
             "required": not operation.body_optional,
-            "content": _content(_ref(operation.request)),
+            "content": _content(schema),
         }
     elif operation.string_body:
         spec["requestBody"] = {

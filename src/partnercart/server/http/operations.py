@@ -60,6 +60,9 @@ class Operation:
     required_query: tuple[str, ...] = ()
     #: The body, when one is sent, is a string (checkout's ``"success"``), not a model.
     string_body: bool = False
+    #: Fields of ``request`` that this operation requires though its model does not (a
+    #: customer's billing profile on create: the model is also the answer, which may omit it).
+    request_required: tuple[str, ...] = ()
 
     @property
     def errors(self) -> tuple[int, ...]:
@@ -79,6 +82,7 @@ OPERATIONS: tuple[Operation, ...] = (
         201,
         Customer,
         request=Customer,
+        request_required=("billingProfile",),
     ),
     Operation(
         "GET",
