@@ -379,3 +379,56 @@ def test_every_route_of_the_app_runs_directly(runtime: Runtime) -> None:
     Starlette's layers by a check that no longer recognises Starlette's route wrapper)."""
     routes = create_app(runtime).routes
     assert routes and [r.path for r in routes if not runs_directly(r)] == []  # type: ignore[attr-defined]
+
+
+def test_a_client_that_hangs_up_mid_body_is_an_incomplete_request_not_a_bug(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The body's first chunk arrives, then the client goes: a 400 nobody reads, and no
+    traceback logged as an unhandled error (it was a 500 and one)."""
+    import asyncio
+    import uuid
+
+    from partnercart.server.http.app import create_app
+
+    assert runtime.issuer is not None
+    token = runtime.issuer.issue(
+        tenant_id=str(uuid.uuid4()), client_id=str(uuid.uuid4()), now=runtime.wall_clock.now()
+    )
+    app = create_app(runtime)
+    messages = iter(
+        [
+            {"type": "http.request", "body": b'{"companyProfile": {', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/customers",
+        "raw_path": b"/v1/customers",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"authorization", f"Bearer {token}".encode()),
+            (b"content-type", b"application/json"),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+    caplog.set_level(logging.INFO, logger="partnercart.http")
+    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 400
+    assert [r for r in caplog.records if r.name == "partnercart.http"] == []

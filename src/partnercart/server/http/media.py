@@ -10,12 +10,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from partnercart.schema import codec, xmlcodec
 from partnercart.schema.codec import CodecError
 from partnercart.server.domain.errors import (
+    BadRequest,
     NotAcceptable,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -54,11 +55,18 @@ async def read_body(request: Request) -> bytes:
         raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(
+                    f"The request body is larger than the limit of {limit} bytes."
+                )
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # A client that hung up mid-body: an incomplete request, not a bug of the service
+        # (nobody reads the answer; the logs show a 400 rather than a 500 and a traceback).
+        raise BadRequest("The connection closed before the request body was complete.") from None
     body = b"".join(chunks)
     request.state.raw_body = body  # the exact bytes, for the MS-RequestId fingerprint
     return body
