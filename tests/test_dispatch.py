@@ -432,3 +432,14 @@ def test_a_client_that_hangs_up_mid_body_is_an_incomplete_request_not_a_bug(
     asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 400
     assert [r for r in caplog.records if r.name == "partnercart.http"] == []
+
+
+def test_middleware_cannot_be_added_once_the_app_has_served(runtime: Runtime) -> None:
+    """As Starlette refuses it: a middleware added later would silently never run."""
+    from partnercart.server.http.app import create_app
+
+    app = create_app(runtime)
+    client = TestClient(app)  # no lifespan: the first request builds the stacks
+    assert client.get("/_partnercart/ping").status_code == 200
+    with pytest.raises(RuntimeError, match="after an application has started"):
+        app.add_middleware(ExceptionMiddleware)

@@ -91,6 +91,10 @@ class ControlledApp(Starlette):
         outer = self.user_middleware[0].cls if self.user_middleware else None
         if not getattr(outer, "marks_answered", False):
             app = _MarkAnswered(app)
+        # Starlette's own stack too, once (lifespan events go through it), which is also what
+        # makes add_middleware refuse once the app has served, as Starlette's does.
+        if self.middleware_stack is None:
+            self.middleware_stack = self.build_middleware_stack()
         return app
 
     async def _error_response(self, request: Request, exc: Exception) -> Response:
