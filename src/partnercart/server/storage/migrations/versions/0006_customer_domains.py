@@ -18,6 +18,11 @@ branch_labels = None
 depends_on = None
 
 
+#: Customers read and written per round: the migration's memory stays that of one batch
+#: however many customers the database holds.
+BATCH = 1000
+
+
 def _domain(body: Any) -> str | None:
     try:
         domain = json.loads(bytes(body))["companyProfile"]["domain"]
@@ -28,21 +33,39 @@ def _domain(body: Any) -> str | None:
 
 def upgrade() -> None:
     op.add_column("customers", sa.Column("domain", sa.String(253), nullable=True))
-    # Customers made before the rule keep their domain; when a partner already has two with
-    # the same one, the first keeps it in this column and the later ones are left out (NULL),
-    # so the index can be made and nothing already created is lost.
     bind = op.get_bind()
-    rows = bind.execute(
-        sa.text("SELECT id, partner_id, body FROM customers ORDER BY created_at, id")
-    ).fetchall()
-    seen: set[tuple[str, str]] = set()
+    # Each customer's domain from its body, read a batch at a time in primary-key order (an
+    # index walk, so each batch costs its own rows, not a scan of the table).
+    select = sa.text(
+        "SELECT id, body FROM customers WHERE id > :after ORDER BY id LIMIT :n"
+    ).bindparams(n=BATCH)
     update = sa.text("UPDATE customers SET domain = :domain WHERE id = :id")
-    for customer_id, partner_id, body in rows:
-        domain = _domain(body)
-        if domain is None or (partner_id, domain) in seen:
-            continue
-        seen.add((partner_id, domain))
-        bind.execute(update, {"domain": domain, "id": customer_id})
+    after = ""
+    while True:
+        rows = bind.execute(select, {"after": after}).fetchall()
+        if not rows:
+            break
+        after = rows[-1][0]
+        found = [{"id": r[0], "domain": d} for r in rows if (d := _domain(r[1])) is not None]
+        del rows  # before the next batch is read, not after
+        if found:
+            bind.execute(update, found)
+    # Customers made before the rule keep their domain; when a partner already has two with
+    # the same one, the first made keeps it in this column and the later ones are left out
+    # (NULL), so the unique index can be made and nothing already created is lost. A plain
+    # index on the pair serves the lookup of an earlier one and gives way to the unique index.
+    op.create_index("ix_customers_partner_domain_0006", "customers", ["partner_id", "domain"])
+    bind.execute(
+        sa.text(
+            "UPDATE customers SET domain = NULL WHERE domain IS NOT NULL AND EXISTS ("
+            "SELECT 1 FROM customers AS earlier "
+            "WHERE earlier.partner_id = customers.partner_id "
+            "AND earlier.domain = customers.domain "
+            "AND (earlier.created_at < customers.created_at "
+            "OR (earlier.created_at = customers.created_at AND earlier.id < customers.id)))"
+        )
+    )
+    op.drop_index("ix_customers_partner_domain_0006", table_name="customers")
     op.create_index(
         "ux_customers_partner_domain", "customers", ["partner_id", "domain"], unique=True
     )
